@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Sets up everything and runs every test: Rust (engine, CLI, fake model
+# server), the keychain against a real Secret Service, the UI's unit tests,
+# the browser end-to-end tests and the real app window under Xvfb.
+# This is what CI runs (.ci/run).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh || exit 1
+
+export CARGO_TERM_COLOR=never
+mkdir -p tests/artifacts
+passed=0
+failed=0
+failures=()
+
+step() {
+  local name="$1"; shift
+  printf '\n\033[1m==> %s\033[0m\n' "$name"
+  local start=$SECONDS
+  if "$@"; then
+    passed=$((passed + 1))
+    printf '\033[32m--> %s: ok (%ss)\033[0m\n' "$name" $((SECONDS - start))
+  else
+    failed=$((failed + 1))
+    failures+=("$name")
+    printf '\033[31m--> %s: FAILED (%ss)\033[0m\n' "$name" $((SECONDS - start))
+  fi
+}
+
+# Everything below runs inside one D-Bus session with an unlocked
+# gnome-keyring, so the keychain tests use the real Secret Service.
+in_keyring_session() {
+  dbus-run-session -- bash -c '
+    export XDG_DATA_HOME=$(mktemp -d)
+    eval "$(printf %s ci-keyring-pass | gnome-keyring-daemon --unlock --components=secrets)"
+    export GNOME_KEYRING_CONTROL
+    export REVERIE_REQUIRE_KEYCHAIN=1
+    "$@"' bash "$@"
+}
+
+# The UI first: the app embeds ui/dist when built with custom-protocol.
+step "UI type check and build" bash -c 'cd ui && npm run build --silent'
+step "Rust tests (engine, CLI, keychain)" in_keyring_session cargo test --workspace --exclude reverie-app --locked
+# Same features as the window test's build, so Tauri compiles once.
+step "App unit tests" cargo test -p reverie-app --features custom-protocol --locked
+# In the test profile: the benches must build, and a release build of every
+# dependency would double a cold CI run. `cargo bench` measures in release.
+step "Benchmarks compile" cargo test --workspace --exclude reverie-app --benches --no-run --locked -q
+step "Contract check against the official SDK types" bash tests/contract/check.sh
+step "UI unit tests" bash -c 'cd ui && npm test --silent'
+step "UI in a real browser (Playwright, Debian chromium)" in_keyring_session bash -c 'cd tests && npm run ui-e2e --silent'
+step "The real app window under Xvfb (screenshot + WebDriver)" bash tests/app/window.sh
+
+printf '\n%s passed, %s failed\n' "$passed" "$failed"
+if [ "$failed" -gt 0 ]; then
+  printf 'failed: %s\n' "${failures[@]}"
+  exit 1
+fi

@@ -1,0 +1,220 @@
+use clap::Subcommand;
+use reverie_engine::store::{AgentUpdate, NewAgent, ProviderKind};
+
+use crate::Context;
+use crate::output;
+
+#[derive(Subcommand)]
+pub enum AgentCommand {
+    /// Create an agent (and its own memory store).
+    Create {
+        name: String,
+        /// Model id, e.g. claude-sonnet-4-5 or llama3.1 on a local server.
+        #[arg(long)]
+        model: String,
+        #[arg(long, default_value = "anthropic", value_parser = ["anthropic", "openai"])]
+        provider: String,
+        /// The system prompt.
+        #[arg(long, default_value = "")]
+        system: String,
+        /// Comma-separated tools (memory, workspace).
+        #[arg(long, value_delimiter = ',', default_value = "memory,workspace")]
+        tools: Vec<String>,
+    },
+    List,
+    Show {
+        name: String,
+    },
+    /// Change an agent's model, prompt, tools, default rubric or dream policy.
+    Update {
+        name: String,
+        #[arg(long)]
+        model: Option<String>,
+        #[arg(long, value_parser = ["anthropic", "openai"])]
+        provider: Option<String>,
+        /// The system prompt.
+        #[arg(long)]
+        system: Option<String>,
+        /// Comma-separated tools (memory, workspace, delegate).
+        #[arg(long, value_delimiter = ',')]
+        tools: Option<Vec<String>>,
+        /// The rubric every run is graded against unless told otherwise;
+        /// `none` clears it.
+        #[arg(long, value_name = "RUBRIC")]
+        default_rubric: Option<String>,
+        /// What a dream's proposal does: wait for review, or apply.
+        #[arg(long, value_parser = ["review", "auto"])]
+        dream_policy: Option<String>,
+        /// When dreams run on their own, e.g. 03:00 or a cron line; `none`
+        /// turns the schedule off.
+        #[arg(long, value_name = "SCHEDULE")]
+        dream_schedule: Option<String>,
+    },
+    /// Delete an agent with its sessions, dreams and own memory store.
+    Delete {
+        name: String,
+    },
+    /// A coordinator's roster: the agents it may delegate to.
+    Roster {
+        lead: String,
+        #[command(subcommand)]
+        action: RosterAction,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum RosterAction {
+    Add { agent: String },
+    Remove { agent: String },
+    List,
+}
+
+pub fn run(ctx: &Context, cmd: AgentCommand) -> anyhow::Result<()> {
+    let store = ctx.store()?;
+    match cmd {
+        AgentCommand::Create {
+            name,
+            model,
+            provider,
+            system,
+            tools,
+        } => {
+            let provider: ProviderKind = provider.parse()?;
+            let agent = store.create_agent(&NewAgent {
+                name,
+                provider,
+                model,
+                system_prompt: system,
+                tools,
+            })?;
+            if ctx.json {
+                output::json(&agent)?;
+            } else {
+                println!(
+                    "Created agent '{}' ({} on {}).",
+                    agent.name,
+                    agent.model,
+                    agent.provider.as_str()
+                );
+            }
+        }
+        AgentCommand::List => {
+            let agents = store.list_agents()?;
+            if ctx.json {
+                output::json(&agents)?;
+            } else if agents.is_empty() {
+                println!(
+                    "No agents yet. Create one: reverie agent create NAME --model claude-sonnet-4-5"
+                );
+            } else {
+                output::table(
+                    &["name", "provider", "model", "dreams"],
+                    agents
+                        .iter()
+                        .map(|a| {
+                            vec![
+                                a.name.clone(),
+                                a.provider.as_str().into(),
+                                a.model.clone(),
+                                format!("{:?}", a.dream_policy).to_lowercase(),
+                            ]
+                        })
+                        .collect(),
+                );
+            }
+        }
+        AgentCommand::Show { name } => {
+            let agent = store.agent(&name)?;
+            if ctx.json {
+                output::json(&agent)?;
+            } else {
+                println!(
+                    "{}  ({} on {})",
+                    agent.name,
+                    agent.model,
+                    agent.provider.as_str()
+                );
+                println!("id:       {}", agent.id);
+                println!("tools:    {}", agent.tools.join(", "));
+                let stores: Vec<String> = agent
+                    .stores
+                    .iter()
+                    .map(|s| format!("{} ({})", s.store_name, s.access.as_str()))
+                    .collect();
+                println!("memory:   {}", stores.join(", "));
+                println!(
+                    "dreams:   {:?}{}",
+                    agent.dream_policy,
+                    agent
+                        .dream_schedule
+                        .map(|s| format!(", {s}"))
+                        .unwrap_or_default()
+                );
+                if !agent.system_prompt.is_empty() {
+                    println!("system prompt:\n{}", agent.system_prompt);
+                }
+            }
+        }
+        AgentCommand::Update {
+            name,
+            model,
+            provider,
+            system,
+            tools,
+            default_rubric,
+            dream_policy,
+            dream_schedule,
+        } => {
+            let none_clears = |v: Option<String>| v.map(|v| (v != "none").then_some(v));
+            let default_rubric_id = match none_clears(default_rubric) {
+                Some(Some(rubric)) => Some(Some(store.rubric(&rubric)?.id)),
+                other => other,
+            };
+            let agent = store.update_agent(
+                &name,
+                &AgentUpdate {
+                    provider: provider.map(|p| p.parse()).transpose()?,
+                    model,
+                    system_prompt: system,
+                    tools,
+                    default_rubric_id,
+                    dream_policy: dream_policy.map(|p| p.parse()).transpose()?,
+                    dream_schedule: none_clears(dream_schedule),
+                    settings: None,
+                },
+            )?;
+            if ctx.json {
+                output::json(&agent)?;
+            } else {
+                println!("Updated agent '{}'.", agent.name);
+            }
+        }
+        AgentCommand::Delete { name } => {
+            store.delete_agent(&name)?;
+            if ctx.json {
+                output::json(&serde_json::json!({"deleted": name}))?;
+            } else {
+                println!("Deleted agent '{name}'.");
+            }
+        }
+        AgentCommand::Roster { lead, action } => {
+            let roster = match action {
+                RosterAction::Add { agent } => store.roster_add(&lead, &agent)?,
+                RosterAction::Remove { agent } => store.roster_remove(&lead, &agent)?,
+                RosterAction::List => store.roster(&lead)?,
+            };
+            if ctx.json {
+                output::json(&roster.iter().map(|a| &a.name).collect::<Vec<_>>())?;
+            } else if roster.is_empty() {
+                println!(
+                    "'{lead}' has no roster yet. Add one: reverie agent roster {lead} add AGENT"
+                );
+            } else {
+                for a in roster {
+                    println!("{}  ({})", a.name, a.model);
+                }
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,260 @@
+use std::io::Read;
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+use reverie_engine::Store;
+use reverie_engine::store::WriteMeta;
+
+use crate::Context;
+use crate::output;
+
+/// Which store: an agent's own (`--agent`) or a named one (`--store`).
+#[derive(Args, Clone)]
+#[group(required = true, multiple = false)]
+pub struct Target {
+    /// The agent whose own memory store to use.
+    #[arg(long)]
+    agent: Option<String>,
+    /// A memory store by name.
+    #[arg(long)]
+    store: Option<String>,
+}
+
+impl Target {
+    pub(crate) fn store_id(&self, store: &Store) -> anyhow::Result<String> {
+        Ok(match (&self.agent, &self.store) {
+            (Some(agent), _) => {
+                let agent = store.agent(agent)?;
+                let own = agent.default_store().ok_or_else(|| {
+                    anyhow::anyhow!("agent '{}' has no memory store of its own", agent.name)
+                })?;
+                own.store_id.clone()
+            }
+            (None, Some(name)) => store.memory_store(name)?.id,
+            (None, None) => unreachable!("clap requires one"),
+        })
+    }
+}
+
+#[derive(Subcommand)]
+pub enum MemoryCommand {
+    /// List documents (optionally under a directory).
+    Ls {
+        #[command(flatten)]
+        target: Target,
+        path: Option<String>,
+    },
+    /// Print a document (or an older version of it).
+    Cat {
+        #[command(flatten)]
+        target: Target,
+        path: String,
+        #[arg(long)]
+        version: Option<i64>,
+    },
+    /// Write a document from --file or standard input, as a new version.
+    Write {
+        #[command(flatten)]
+        target: Target,
+        path: String,
+        #[arg(long)]
+        file: Option<PathBuf>,
+        /// Why this change (kept in the history).
+        #[arg(long, default_value = "edited from the command line")]
+        reason: String,
+        /// Only write if the current content has this sha256.
+        #[arg(long, value_name = "SHA256")]
+        if_sha256: Option<String>,
+    },
+    /// Show every version of a document.
+    History {
+        #[command(flatten)]
+        target: Target,
+        path: String,
+    },
+    /// Make an old version current again (as a new version).
+    Restore {
+        #[command(flatten)]
+        target: Target,
+        path: String,
+        #[arg(long)]
+        version: i64,
+    },
+    /// Mirror the store to a folder of plain files, live: edits on either
+    /// side are carried over, conflicts keep both versions.
+    Mirror(super::mirror::MirrorArgs),
+    /// List what a folder mirror found changed on both sides, or resolve one.
+    Conflicts(super::mirror::ConflictsArgs),
+    /// Export the store as files (`memories/...`) plus a manifest.json
+    /// (path, sha256, size, version, updated_at), to a new folder or a zip.
+    Export {
+        #[command(flatten)]
+        target: Target,
+        /// A new (or empty) folder; with --zip, the zip file to write.
+        dir: PathBuf,
+        /// Write one zip file instead of a folder.
+        #[arg(long)]
+        zip: bool,
+    },
+}
+
+pub fn run(ctx: &Context, cmd: MemoryCommand) -> anyhow::Result<()> {
+    let store = ctx.store()?;
+    match cmd {
+        MemoryCommand::Ls { target, path } => {
+            let docs = store.list_documents(&target.store_id(store)?, path.as_deref())?;
+            if ctx.json {
+                output::json(&docs)?;
+            } else if docs.is_empty() {
+                println!(
+                    "No documents yet. Write one: reverie memory write --agent NAME /memories/notes.md < notes.md"
+                );
+            } else {
+                output::table(
+                    &["path", "version", "bytes", "by", "updated"],
+                    docs.iter()
+                        .map(|d| {
+                            vec![
+                                format!("{}{}", d.path, if d.pinned { " (pinned)" } else { "" }),
+                                d.version.to_string(),
+                                d.size.to_string(),
+                                format!("{:?}", d.author).to_lowercase(),
+                                output::short_time(&d.updated_at),
+                            ]
+                        })
+                        .collect(),
+                );
+            }
+        }
+        MemoryCommand::Cat {
+            target,
+            path,
+            version,
+        } => {
+            let store_id = target.store_id(store)?;
+            let content = match version {
+                None => store
+                    .read_document(&store_id, &path)?
+                    .map(|(_, content)| content)
+                    .ok_or_else(|| reverie_engine::Error::not_found("document", path.clone()))?,
+                Some(seq) => {
+                    let history = store.document_history(&store_id, &path)?;
+                    let v = history.into_iter().find(|v| v.seq == seq).ok_or_else(|| {
+                        reverie_engine::Error::not_found("version", format!("{path} v{seq}"))
+                    })?;
+                    v.content.ok_or_else(|| {
+                        reverie_engine::Error::Invalid(format!(
+                            "version {seq} of {path} has no content (deleted or redacted)"
+                        ))
+                    })?
+                }
+            };
+            if ctx.json {
+                output::json(&serde_json::json!({"path": path, "content": content}))?;
+            } else {
+                print!("{content}");
+            }
+        }
+        MemoryCommand::Write {
+            target,
+            path,
+            file,
+            reason,
+            if_sha256,
+        } => {
+            let content = match file {
+                Some(file) => std::fs::read_to_string(&file)
+                    .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?,
+                None => {
+                    let mut text = String::new();
+                    std::io::stdin()
+                        .read_to_string(&mut text)
+                        .map_err(|e| anyhow::anyhow!("cannot read standard input as text: {e}"))?;
+                    text
+                }
+            };
+            let mut meta = WriteMeta::user(reason);
+            if let Some(sha) = if_sha256 {
+                meta = meta.expecting(sha);
+            }
+            let version = store.write_document(&target.store_id(store)?, &path, &content, &meta)?;
+            if ctx.json {
+                output::json(&version)?;
+            } else {
+                println!(
+                    "Wrote {} (version {}, {} bytes).",
+                    version.path, version.seq, version.size
+                );
+            }
+        }
+        MemoryCommand::History { target, path } => {
+            let history = store.document_history(&target.store_id(store)?, &path)?;
+            if ctx.json {
+                output::json(&history)?;
+            } else {
+                output::table(
+                    &["version", "op", "by", "when", "bytes", "reason"],
+                    history
+                        .iter()
+                        .map(|v| {
+                            vec![
+                                v.seq.to_string(),
+                                format!("{:?}", v.op).to_lowercase(),
+                                format!("{:?}", v.author).to_lowercase(),
+                                output::short_time(&v.created_at),
+                                if v.redacted_at.is_some() {
+                                    "redacted".into()
+                                } else {
+                                    v.size.to_string()
+                                },
+                                v.reason.clone(),
+                            ]
+                        })
+                        .collect(),
+                );
+            }
+        }
+        MemoryCommand::Restore {
+            target,
+            path,
+            version,
+        } => {
+            let restored = store.restore_document(
+                &target.store_id(store)?,
+                &path,
+                version,
+                &WriteMeta::user(""),
+            )?;
+            if ctx.json {
+                output::json(&restored)?;
+            } else {
+                println!(
+                    "Restored {} to version {version} (now version {}).",
+                    restored.path, restored.seq
+                );
+            }
+        }
+        MemoryCommand::Mirror(args) => super::mirror::run(ctx, args)?,
+        MemoryCommand::Conflicts(args) => super::mirror::run_conflicts(ctx, args)?,
+        MemoryCommand::Export { target, dir, zip } => {
+            let report = reverie_engine::memory_export::export_store(
+                store,
+                &target.store_id(store)?,
+                &dir,
+                zip,
+            )?;
+            if ctx.json {
+                output::json(&report)?;
+            } else {
+                println!(
+                    "Exported {} document(s), {} bytes, to {}{}.",
+                    report.documents,
+                    report.bytes,
+                    report.path.display(),
+                    if zip { " (zip)" } else { "" }
+                );
+            }
+        }
+    }
+    Ok(())
+}

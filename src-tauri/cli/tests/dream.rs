@@ -1,0 +1,207 @@
+//! `reverie dream` and `reverie daemon` as processes against the fake model
+//! server: a kill -9 mid-dream leaves memory untouched and the next start
+//! marks the dream failed; the next dream then runs normally, and the
+//! list/show/apply/revert forms work with --json and exit codes.
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use reverie_engine::dream::review::PROPOSAL_TOOL;
+use reverie_fake_model::{Conditions, FakeModelServer, Reply, Rule};
+use serde_json::{Value, json};
+
+fn reverie(data: &Path, url: &str) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_reverie"));
+    cmd.arg("--data-dir")
+        .arg(data)
+        .env("ANTHROPIC_BASE_URL", url)
+        .env("ANTHROPIC_API_KEY", "sk-ant-test-key")
+        .env_remove("REVERIE_DATA_DIR")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    cmd
+}
+
+fn json_of(out: &Output) -> Value {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+async fn cli(data: &Path, url: &str, args: &[&str]) -> Output {
+    let (d, u) = (data.to_path_buf(), url.to_string());
+    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    tokio::task::spawn_blocking(move || reverie(&d, &u).args(&args).output().unwrap())
+        .await
+        .unwrap()
+}
+
+fn edits(session_ids: &[String]) -> Value {
+    json!({"edits": [
+        {"op": "create", "path": "/memories/_index.md", "content": "- Always answer in metric units.\n",
+         "reason": "The user corrected units every time.", "source_session_ids": session_ids}
+    ]})
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_dream_leaves_memory_untouched_and_the_next_one_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    let server = FakeModelServer::start().await.unwrap();
+    let url = server.url();
+    json_of(
+        &cli(
+            data,
+            &url,
+            &[
+                "--json",
+                "agent",
+                "create",
+                "helper",
+                "--model",
+                "claude-sonnet-4-5",
+            ],
+        )
+        .await,
+    );
+    for task in ["Weather in Paris?", "Weather in Rome?"] {
+        server.push_reply(Reply::text("It is 68 °F."));
+        json_of(&cli(data, &url, &["--json", "run", "--agent", "helper", task]).await);
+    }
+    let sessions = json_of(&cli(data, &url, &["--json", "session", "list"]).await);
+    let ids: Vec<String> = sessions
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap().to_string())
+        .collect();
+    let proposal_rule = |reply: Reply, times| Rule {
+        when: Conditions {
+            system_contains: Some(PROPOSAL_TOOL.into()),
+            ..Conditions::default()
+        },
+        reply,
+        times,
+    };
+    // The first dream's model call hangs; the kill lands while it waits.
+    let mut slow = Reply::tool_use("toolu_1", PROPOSAL_TOOL, edits(&ids));
+    slow.first_byte_delay_ms = 30_000;
+    server.add_rule(proposal_rule(slow, Some(1)));
+    server.add_rule(proposal_rule(
+        Reply::tool_use("toolu_2", PROPOSAL_TOOL, edits(&ids)),
+        None,
+    ));
+    let before = server.requests().len();
+
+    let mut child = reverie(data, &url)
+        .args(["dream", "--agent", "helper"])
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while server.requests().len() == before {
+        assert!(
+            Instant::now() < deadline,
+            "the dream never called the model"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
+    child.wait().unwrap();
+
+    let list = json_of(&cli(data, &url, &["--json", "dream", "list"]).await);
+    assert_eq!(list[0]["status"], "failed", "{list}");
+    assert!(
+        list[0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("memory was not changed")
+    );
+    let docs = json_of(&cli(data, &url, &["--json", "memory", "ls", "--agent", "helper"]).await);
+    assert_eq!(
+        docs.as_array().map(Vec::len),
+        Some(0),
+        "memory untouched: {docs}"
+    );
+
+    // The next dream runs normally over the same sessions, and applies.
+    let report = json_of(
+        &cli(
+            data,
+            &url,
+            &["--json", "dream", "--agent", "helper", "--apply"],
+        )
+        .await,
+    );
+    assert_eq!(report["dream"]["status"], "completed", "{report}");
+    assert_eq!(report["applied"], true);
+    let dream_id = report["dream"]["id"].as_str().unwrap().to_string();
+    let mut cited = report["edits"][0]["source_session_ids"]
+        .as_array()
+        .unwrap()
+        .clone();
+    cited.sort_by_key(|v| v.to_string());
+    let mut expected: Vec<Value> = ids.iter().map(|i| json!(i)).collect();
+    expected.sort_by_key(|v| v.to_string());
+    assert_eq!(cited, expected);
+    let cat = cli(
+        data,
+        &url,
+        &["memory", "cat", "--agent", "helper", "/memories/_index.md"],
+    )
+    .await;
+    assert!(String::from_utf8_lossy(&cat.stdout).contains("metric units"));
+
+    let shown = json_of(&cli(data, &url, &["--json", "dream", "show", &dream_id]).await);
+    assert_eq!(shown["dream"]["review"], "applied");
+    assert_eq!(shown["edits"][0]["decision"], "applied");
+
+    // Nothing new: a clear sentence and a usage exit code.
+    let again = cli(data, &url, &["dream", "--agent", "helper"]).await;
+    assert_eq!(again.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("nothing to review"));
+
+    let reverted = json_of(&cli(data, &url, &["--json", "dream", "revert", &dream_id]).await);
+    assert_eq!(reverted["dream"]["review"], "reverted");
+    let docs = json_of(&cli(data, &url, &["--json", "memory", "ls", "--agent", "helper"]).await);
+    assert_eq!(docs.as_array().map(Vec::len), Some(0), "{docs}");
+    let missing = cli(data, &url, &["dream", "show", "01NOTADREAM"]).await;
+    assert_eq!(missing.status.code(), Some(3));
+
+    // Schedules and policies from the command line; a bad schedule says why.
+    let bad = cli(
+        data,
+        &url,
+        &["dream", "schedule", "--agent", "helper", "every night"],
+    )
+    .await;
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("not a dream schedule"));
+    assert!(
+        cli(
+            data,
+            &url,
+            &["dream", "schedule", "--agent", "helper", "03:30"]
+        )
+        .await
+        .status
+        .success()
+    );
+    assert!(
+        cli(
+            data,
+            &url,
+            &["dream", "policy", "--agent", "helper", "auto"]
+        )
+        .await
+        .status
+        .success()
+    );
+    let agent = json_of(&cli(data, &url, &["--json", "agent", "show", "helper"]).await);
+    assert_eq!(agent["dream_schedule"], "03:30", "{agent}");
+    assert_eq!(agent["dream_policy"], "auto");
+}

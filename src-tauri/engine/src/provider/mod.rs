@@ -1,0 +1,522 @@
+//! Model providers: one model turn, streamed as typed [`StreamEvent`]s and
+//! returned as a final assistant [`Message`] with its [`Usage`] and cost.
+//!
+//! Two wire formats sit behind the one [`Provider`] trait: the Anthropic
+//! Messages API ([`AnthropicProvider`]) and OpenAI-compatible chat
+//! completions for local servers ([`OpenAiProvider`]). Both share one
+//! `reqwest` client, retry transient failures ([`retry`]), price every call
+//! ([`pricing`]) and stop at once when the turn is cancelled.
+//!
+//! This module never touches the store, the keychain or a window: keys come
+//! in through [`ProviderConfig`], events go out through a callback.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), reverie_engine::provider::ProviderError> {
+//! use std::sync::Arc;
+//! use reverie_engine::provider::*;
+//! let config = ProviderConfig::from_env_and_keychain(ProviderKind::Anthropic)?;
+//! let provider: Arc<dyn Provider> = build(ProviderKind::Anthropic, config, Arc::new(PriceTable::built_in()))?;
+//! let request = ModelRequest::new("claude-haiku-4-5", vec![Message::user("Hello")]);
+//! let cancel = tokio_util::sync::CancellationToken::new();
+//! let response = provider
+//!     .stream_turn(&request, &cancel, &mut |event| {
+//!         if let StreamEvent::TextDelta { text, .. } = event { print!("{text}") }
+//!     })
+//!     .await?;
+//! println!("\n{} tokens out, ${:?}", response.usage.output_tokens, response.cost_usd);
+//! # Ok(()) }
+//! ```
+
+pub mod anthropic;
+mod cache;
+pub mod error;
+pub(crate) mod http;
+pub mod openai;
+pub mod pricing;
+pub mod retry;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use tokio_util::sync::CancellationToken;
+
+pub use anthropic::AnthropicProvider;
+pub use error::ProviderError;
+pub use openai::OpenAiProvider;
+pub use pricing::{ModelPrice, PriceTable};
+pub use retry::RetryPolicy;
+
+/// Which wire format a provider speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProviderKind {
+    Anthropic,
+    #[serde(rename = "openai")]
+    OpenAi,
+}
+
+impl ProviderKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProviderKind::Anthropic => "anthropic",
+            ProviderKind::OpenAi => "openai",
+        }
+    }
+
+    pub fn base_url_var(self) -> &'static str {
+        match self {
+            ProviderKind::Anthropic => "ANTHROPIC_BASE_URL",
+            ProviderKind::OpenAi => "OPENAI_BASE_URL",
+        }
+    }
+
+    pub fn api_key_var(self) -> &'static str {
+        match self {
+            ProviderKind::Anthropic => "ANTHROPIC_API_KEY",
+            ProviderKind::OpenAi => "OPENAI_API_KEY",
+        }
+    }
+
+    pub fn default_base_url(self) -> &'static str {
+        match self {
+            ProviderKind::Anthropic => "https://api.anthropic.com",
+            ProviderKind::OpenAi => "https://api.openai.com/v1",
+        }
+    }
+}
+
+impl std::str::FromStr for ProviderKind {
+    type Err = crate::Error;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "anthropic" => Ok(ProviderKind::Anthropic),
+            "openai" => Ok(ProviderKind::OpenAi),
+            other => Err(crate::Error::Invalid(format!(
+                "unknown provider '{other}': use anthropic or openai"
+            ))),
+        }
+    }
+}
+
+/// Where and how to reach a model API. The key is a [`SecretString`]: it is
+/// never printed by `Debug` and only exposed to build the request header.
+#[derive(Debug, Clone)]
+pub struct ProviderConfig {
+    /// `https://api.anthropic.com`, or for OpenAI-compatible servers the URL
+    /// up to and including `/v1` (e.g. `http://localhost:11434/v1`).
+    pub base_url: String,
+    pub api_key: Option<SecretString>,
+    pub retry: RetryPolicy,
+    /// Longest wait for the response headers.
+    pub first_byte_timeout: Duration,
+    /// Longest wait for a non-streamed reply, which arrives only once the
+    /// model has finished.
+    pub whole_reply_timeout: Duration,
+    /// Longest silence between two pieces of a streamed reply (the
+    /// Anthropic API pings well within this).
+    pub idle_timeout: Duration,
+}
+
+impl ProviderConfig {
+    pub fn new(base_url: impl Into<String>, api_key: Option<SecretString>) -> Self {
+        ProviderConfig {
+            base_url: base_url.into(),
+            api_key,
+            retry: RetryPolicy::default(),
+            first_byte_timeout: Duration::from_secs(120),
+            whole_reply_timeout: Duration::from_secs(600),
+            idle_timeout: Duration::from_secs(90),
+        }
+    }
+
+    /// From the environment as the official SDKs do: the base URL from
+    /// `ANTHROPIC_BASE_URL` / `OPENAI_BASE_URL`, the key from
+    /// `ANTHROPIC_API_KEY` / `OPENAI_API_KEY` when set (it wins), else from
+    /// `keychain` (e.g. `|| keychain::resolve_api_key("anthropic")`).
+    pub fn from_env(
+        kind: ProviderKind,
+        keychain: impl FnOnce() -> crate::Result<Option<SecretString>>,
+    ) -> Result<Self, ProviderError> {
+        Self::from_lookup(kind, |name| std::env::var(name).ok(), keychain)
+    }
+
+    /// From the environment and the OS keychain (`crate::keychain`); the
+    /// environment variables still win.
+    pub fn from_env_and_keychain(kind: ProviderKind) -> Result<Self, ProviderError> {
+        Self::from_env(kind, || crate::keychain::resolve_api_key(kind.as_str()))
+    }
+
+    /// [`ProviderConfig::from_env`] with the environment given as a lookup.
+    pub fn from_lookup(
+        kind: ProviderKind,
+        env: impl Fn(&str) -> Option<String>,
+        keychain: impl FnOnce() -> crate::Result<Option<SecretString>>,
+    ) -> Result<Self, ProviderError> {
+        let set = |name: &str| env(name).filter(|v| !v.trim().is_empty());
+        let base_url =
+            set(kind.base_url_var()).unwrap_or_else(|| kind.default_base_url().to_string());
+        let api_key = match set(kind.api_key_var()) {
+            Some(key) => Some(SecretString::from(key.trim().to_string())),
+            None => keychain().map_err(|e| ProviderError::Keychain {
+                detail: e.to_string(),
+            })?,
+        };
+        Ok(ProviderConfig::new(base_url, api_key))
+    }
+
+    pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+}
+
+/// Build the provider for `kind`, ready to be shared across turns.
+pub fn build(
+    kind: ProviderKind,
+    config: ProviderConfig,
+    prices: Arc<PriceTable>,
+) -> Result<Arc<dyn Provider>, ProviderError> {
+    Ok(match kind {
+        ProviderKind::Anthropic => Arc::new(AnthropicProvider::new(config, prices)?),
+        ProviderKind::OpenAi => Arc::new(OpenAiProvider::new(config, prices)?),
+    })
+}
+
+/// A model API. Object-safe: the runtime holds `Arc<dyn Provider>` and runs
+/// many turns on it at once; they share one connection pool.
+#[async_trait::async_trait]
+pub trait Provider: Send + Sync {
+    fn kind(&self) -> ProviderKind;
+
+    /// Run one model turn. Every event is handed to `on_event` as soon as
+    /// it is read. Transient failures are retried; a retry is announced
+    /// with [`StreamEvent::Retrying`], after which the caller must discard
+    /// what it gathered from the failed attempt. When `cancel` fires (or
+    /// the future is dropped) the request is abandoned at once and the
+    /// connection closed.
+    async fn stream_turn(
+        &self,
+        request: &ModelRequest,
+        cancel: &CancellationToken,
+        on_event: &mut (dyn FnMut(StreamEvent) + Send),
+    ) -> Result<ModelResponse, ProviderError>;
+
+    /// The model ids the server offers (`GET /v1/models`), in its order.
+    /// A local server names its own models, so a picker asks it.
+    async fn list_models(&self) -> Result<Vec<String>, ProviderError>;
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    User,
+    Assistant,
+}
+
+/// One message of a conversation, in the Anthropic shape.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Message {
+    pub role: Role,
+    pub content: Vec<ContentBlock>,
+}
+
+impl Message {
+    pub fn user(text: impl Into<String>) -> Self {
+        Message {
+            role: Role::User,
+            content: vec![ContentBlock::text(text)],
+        }
+    }
+
+    pub fn assistant(content: Vec<ContentBlock>) -> Self {
+        Message {
+            role: Role::Assistant,
+            content,
+        }
+    }
+
+    /// The plain text of the message's text blocks.
+    pub fn text(&self) -> String {
+        self.content
+            .iter()
+            .filter_map(|b| match b {
+                ContentBlock::Text { text } => Some(text.as_str()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    pub fn tool_uses(&self) -> impl Iterator<Item = (&str, &str, &Value)> {
+        self.content.iter().filter_map(|b| match b {
+            ContentBlock::ToolUse { id, name, input } => Some((id.as_str(), name.as_str(), input)),
+            _ => None,
+        })
+    }
+}
+
+/// A content block. Thinking blocks keep their signature so they can be
+/// sent back unchanged, as the API requires with tool use.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ContentBlock {
+    Text {
+        text: String,
+    },
+    Image {
+        source: Value,
+    },
+    Thinking {
+        thinking: String,
+        signature: String,
+    },
+    RedactedThinking {
+        data: String,
+    },
+    ToolUse {
+        id: String,
+        name: String,
+        input: Value,
+    },
+    ToolResult {
+        tool_use_id: String,
+        content: String,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        is_error: bool,
+    },
+}
+
+impl ContentBlock {
+    pub fn text(text: impl Into<String>) -> Self {
+        ContentBlock::Text { text: text.into() }
+    }
+
+    pub fn tool_result(
+        tool_use_id: impl Into<String>,
+        content: impl Into<String>,
+        is_error: bool,
+    ) -> Self {
+        ContentBlock::ToolResult {
+            tool_use_id: tool_use_id.into(),
+            content: content.into(),
+            is_error,
+        }
+    }
+}
+
+/// A tool the model may call; `input_schema` is a JSON Schema object.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Tool {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    pub input_schema: Value,
+    /// An Anthropic-defined tool type (e.g. `memory_20250818`): sent to
+    /// Anthropic as `{type, name}` only; other providers get the schema.
+    #[serde(skip)]
+    pub native_type: Option<String>,
+}
+
+impl Tool {
+    pub fn new(
+        name: impl Into<String>,
+        description: impl Into<String>,
+        input_schema: Value,
+    ) -> Self {
+        Tool {
+            name: name.into(),
+            description: Some(description.into()),
+            input_schema,
+            native_type: None,
+        }
+    }
+
+    pub fn with_native_type(mut self, native_type: impl Into<String>) -> Self {
+        self.native_type = Some(native_type.into());
+        self
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ToolChoice {
+    Auto,
+    Any,
+    Tool { name: String },
+    None,
+}
+
+/// Extended thinking.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Thinking {
+    /// A fixed budget (at least 1,024 tokens, counted in `max_tokens`).
+    Enabled {
+        budget_tokens: u32,
+    },
+    /// The model decides when and how much to think (current models).
+    Adaptive,
+    Disabled,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Metadata {
+    /// An opaque id for the end user (never a name or an email).
+    pub user_id: Option<String>,
+}
+
+/// Where prompt-cache breakpoints go. `Auto` marks the tools, the system
+/// prompt and the stable prefix of the history (at most 4 breakpoints).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CachePolicy {
+    Off,
+    #[default]
+    Auto,
+    /// As `Auto`, cached for an hour instead of five minutes.
+    AutoOneHour,
+}
+
+/// Everything one model turn needs.
+#[derive(Debug, Clone)]
+pub struct ModelRequest {
+    pub model: String,
+    pub system: Option<String>,
+    pub messages: Vec<Message>,
+    pub tools: Vec<Tool>,
+    pub tool_choice: Option<ToolChoice>,
+    pub max_tokens: u32,
+    /// Sampling temperature for OpenAI-compatible servers. The current
+    /// Anthropic Messages API has no such parameter, so it is not sent there.
+    pub temperature: Option<f32>,
+    pub stop_sequences: Vec<String>,
+    pub thinking: Option<Thinking>,
+    pub metadata: Option<Metadata>,
+    pub cache: CachePolicy,
+    /// Extra `anthropic-beta` flags for features that need them.
+    pub betas: Vec<String>,
+    /// Stream the reply (the default); `false` asks for one JSON body.
+    pub stream: bool,
+}
+
+impl ModelRequest {
+    pub fn new(model: impl Into<String>, messages: Vec<Message>) -> Self {
+        ModelRequest {
+            model: model.into(),
+            system: None,
+            messages,
+            tools: Vec::new(),
+            tool_choice: None,
+            max_tokens: 4096,
+            temperature: None,
+            stop_sequences: Vec::new(),
+            thinking: None,
+            metadata: None,
+            cache: CachePolicy::Auto,
+            betas: Vec::new(),
+            stream: true,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StopReason {
+    EndTurn,
+    MaxTokens,
+    StopSequence,
+    ToolUse,
+    PauseTurn,
+    Refusal,
+    /// A reason this build does not know yet.
+    #[serde(untagged)]
+    Other(String),
+}
+
+impl StopReason {
+    pub fn parse(s: &str) -> Self {
+        serde_json::from_value(Value::String(s.to_string()))
+            .unwrap_or_else(|_| StopReason::Other(s.to_string()))
+    }
+}
+
+/// Token counts of one call. `cache_creation_1h_input_tokens` is the part
+/// of `cache_creation_input_tokens` written with a one-hour lifetime.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Usage {
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    pub cache_creation_input_tokens: u64,
+    pub cache_read_input_tokens: u64,
+    #[serde(default)]
+    pub cache_creation_1h_input_tokens: u64,
+}
+
+/// One typed piece of a streamed turn, relayed as soon as it is read.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StreamEvent {
+    MessageStart {
+        id: String,
+        model: String,
+        usage: Usage,
+    },
+    /// A block begins; text and thinking start empty, a tool call with its
+    /// id and name and an empty input.
+    BlockStart {
+        index: usize,
+        block: ContentBlock,
+    },
+    TextDelta {
+        index: usize,
+        text: String,
+    },
+    ThinkingDelta {
+        index: usize,
+        thinking: String,
+    },
+    SignatureDelta {
+        index: usize,
+        signature: String,
+    },
+    /// A piece of a tool call's input JSON.
+    ToolInputDelta {
+        index: usize,
+        partial_json: String,
+    },
+    BlockStop {
+        index: usize,
+    },
+    /// The stop reason and the usage so far (cumulative).
+    MessageDelta {
+        stop_reason: Option<StopReason>,
+        usage: Usage,
+    },
+    MessageStop,
+    Ping,
+    /// The attempt failed and another starts after `delay`; discard what
+    /// was gathered from the failed attempt.
+    Retrying {
+        attempt: u32,
+        delay: Duration,
+        error: String,
+    },
+}
+
+/// The result of a turn.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelResponse {
+    pub id: String,
+    /// The model that answered, as the API named it.
+    pub model: String,
+    /// The assistant message, ready to append to the history.
+    pub message: Message,
+    pub stop_reason: StopReason,
+    pub stop_sequence: Option<String>,
+    pub usage: Usage,
+    /// USD, from the price table; `None` when the model has no price.
+    pub cost_usd: Option<f64>,
+    /// Attempts it took (1 when nothing was retried).
+    pub attempts: u32,
+}

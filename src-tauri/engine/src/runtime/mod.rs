@@ -1,0 +1,547 @@
+//! The agent runtime: runs an agent on a task as a session.
+//!
+//! A run creates the session (holding its lease, renewed while it runs),
+//! records the task, builds the system prompt with the agent's attached
+//! memory, and runs the agent loop ([`thread`]) with the agent's tools until
+//! the model finishes, a limit is hit, it fails or it is cancelled. Progress
+//! streams to the caller as [`Progress`] events (the CLI prints them, the
+//! app forwards them to the window). Many runs can go at once on one
+//! [`Runtime`]; they share one connection pool per provider.
+
+pub mod orchestra;
+pub mod outcome_loop;
+pub mod prompt;
+pub mod providers;
+pub mod thread;
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use tokio_util::sync::CancellationToken;
+
+use crate::provider::{Message, ProviderKind, Tool};
+use crate::store::{Agent, EventKind, EventQuery, NewEvent, NewSession, SessionStatus, Usage};
+use crate::tools::ToolOutput;
+use crate::tools::memory::{self, MemoryTool};
+use crate::tools::workspace::{self, WorkspaceTool};
+use crate::{Error, Result, Store};
+pub use outcome_loop::OutcomeOptions;
+pub use providers::ProviderRegistry;
+pub use thread::{ThreadEnd, ToolHandler};
+
+/// Limits of one run. Per-agent values live in the agent's settings
+/// (`max_turns`, `max_tokens_per_turn`, `max_output_tokens`,
+/// `max_wall_seconds`, `max_cost_usd`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Limits {
+    pub max_turns: u32,
+    pub max_tokens_per_turn: u32,
+    /// Output tokens over the whole run (all threads).
+    pub max_output_tokens: u64,
+    pub max_wall_time: Duration,
+    pub max_cost_usd: Option<f64>,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_turns: 30,
+            max_tokens_per_turn: 8_192,
+            max_output_tokens: 200_000,
+            max_wall_time: Duration::from_secs(30 * 60),
+            max_cost_usd: None,
+        }
+    }
+}
+
+impl Limits {
+    /// The defaults, overridden by an agent's settings.
+    pub fn for_agent(agent: &Agent) -> Self {
+        let s = &agent.settings;
+        let d = Limits::default();
+        let num = |k: &str| s.get(k).and_then(Value::as_f64);
+        Limits {
+            max_turns: num("max_turns")
+                .map(|v| v as u32)
+                .unwrap_or(d.max_turns)
+                .max(1),
+            max_tokens_per_turn: num("max_tokens_per_turn")
+                .map(|v| v as u32)
+                .unwrap_or(d.max_tokens_per_turn)
+                .max(1),
+            max_output_tokens: num("max_output_tokens")
+                .map(|v| v as u64)
+                .unwrap_or(d.max_output_tokens),
+            max_wall_time: num("max_wall_seconds")
+                .map(Duration::from_secs_f64)
+                .unwrap_or(d.max_wall_time),
+            max_cost_usd: num("max_cost_usd").or(d.max_cost_usd),
+        }
+    }
+}
+
+/// What a whole run (a lead and all its subagents) may spend together.
+#[derive(Debug)]
+pub struct Budget {
+    started: Instant,
+    limits: Limits,
+    spent: Mutex<(u64, f64)>,
+}
+
+impl Budget {
+    pub fn new(limits: Limits) -> Self {
+        Budget {
+            started: Instant::now(),
+            limits,
+            spent: Mutex::new((0, 0.0)),
+        }
+    }
+
+    pub fn spend(&self, output_tokens: u64, cost: f64) {
+        let mut s = self.spent.lock().unwrap_or_else(|p| p.into_inner());
+        s.0 += output_tokens;
+        s.1 += cost;
+    }
+
+    /// Which limit is used up, if any.
+    pub fn exceeded(&self) -> Option<String> {
+        let (tokens, cost) = *self.spent.lock().unwrap_or_else(|p| p.into_inner());
+        if tokens >= self.limits.max_output_tokens {
+            return Some(format!("{} output tokens", self.limits.max_output_tokens));
+        }
+        if let Some(max) = self.limits.max_cost_usd {
+            if cost >= max {
+                return Some(format!("${max:.2} of model cost"));
+            }
+        }
+        if self.started.elapsed() >= self.limits.max_wall_time {
+            return Some(format!(
+                "{} seconds of wall time",
+                self.limits.max_wall_time.as_secs()
+            ));
+        }
+        None
+    }
+
+    pub fn remaining_time(&self) -> Duration {
+        self.limits
+            .max_wall_time
+            .saturating_sub(self.started.elapsed())
+    }
+}
+
+/// A step of a run as it happens, for a terminal or a window.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Progress {
+    SessionStarted {
+        session_id: String,
+        agent: String,
+        parent_id: Option<String>,
+    },
+    TextDelta {
+        session_id: String,
+        text: String,
+    },
+    ThinkingDelta {
+        session_id: String,
+        text: String,
+    },
+    ToolCall {
+        session_id: String,
+        name: String,
+        input: Value,
+    },
+    ToolResult {
+        session_id: String,
+        name: String,
+        is_error: bool,
+        content: String,
+    },
+    Retrying {
+        session_id: String,
+        attempt: u32,
+        delay_ms: u64,
+        error: String,
+    },
+    /// The grader's verdict on one iteration of an outcome.
+    Verdict {
+        session_id: String,
+        outcome_id: String,
+        iteration: u32,
+        result: crate::store::OutcomeResult,
+        score: f64,
+    },
+    Finished {
+        session_id: String,
+        status: SessionStatus,
+        final_answer: Option<String>,
+        error: Option<String>,
+    },
+}
+
+/// Where progress goes: any thread-safe callback (or nowhere).
+#[derive(Clone)]
+pub struct ProgressSink(Option<Arc<dyn Fn(Progress) + Send + Sync>>);
+
+impl ProgressSink {
+    pub fn new(f: impl Fn(Progress) + Send + Sync + 'static) -> Self {
+        ProgressSink(Some(Arc::new(f)))
+    }
+    pub fn none() -> Self {
+        ProgressSink(None)
+    }
+    pub fn emit(&self, p: Progress) {
+        if let Some(f) = &self.0 {
+            f(p)
+        }
+    }
+}
+
+/// What to run.
+#[derive(Debug, Clone)]
+pub struct RunRequest {
+    pub agent: String,
+    pub task: String,
+    /// Overrides the agent's own limits.
+    pub limits: Option<Limits>,
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunResult {
+    pub session_id: String,
+    pub agent: String,
+    pub status: SessionStatus,
+    pub final_answer: Option<String>,
+    pub error: Option<String>,
+    pub turns: u32,
+    pub usage: Usage,
+    pub cost_usd: f64,
+}
+
+/// How often a running session renews its lease.
+const LEASE_RENEWAL: Duration = Duration::from_secs(10);
+
+/// A handle on the runtime; clones share everything (providers, store).
+#[derive(Clone)]
+pub struct Runtime {
+    inner: Arc<Inner>,
+}
+
+pub struct Inner {
+    store: Arc<Store>,
+    providers: ProviderRegistry,
+    workspaces: PathBuf,
+}
+
+impl std::ops::Deref for Runtime {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.inner
+    }
+}
+
+impl Runtime {
+    pub fn new(store: Arc<Store>) -> Result<Self> {
+        let data_dir = store.data_dir().to_path_buf();
+        let providers =
+            ProviderRegistry::new(&data_dir).map_err(|e| Error::Invalid(e.to_string()))?;
+        let workspaces = data_dir.join("workspaces");
+        Ok(Runtime {
+            inner: Arc::new(Inner {
+                store,
+                providers,
+                workspaces,
+            }),
+        })
+    }
+
+    pub fn store(&self) -> &Arc<Store> {
+        &self.store
+    }
+
+    pub fn providers(&self) -> &ProviderRegistry {
+        &self.providers
+    }
+
+    /// The folder a session tree shares for the workspace tool.
+    pub fn workspace_dir(&self, root_session_id: &str) -> PathBuf {
+        self.workspaces.join(root_session_id)
+    }
+
+    /// Runs an agent on a task as a new session, to the end.
+    pub async fn run(
+        &self,
+        request: RunRequest,
+        cancel: CancellationToken,
+        progress: ProgressSink,
+    ) -> Result<RunResult> {
+        let agent = self.store.agent(&request.agent)?;
+        let session = self.store.create_session(&NewSession {
+            agent_id: agent.id.clone(),
+            task: request.task.clone(),
+            parent_id: None,
+        })?;
+        self.store.append_event(
+            &session.id,
+            &NewEvent::new(
+                EventKind::UserMessage,
+                json!({"turn": 0, "text": request.task}),
+            ),
+        )?;
+        let limits = request.limits.unwrap_or_else(|| Limits::for_agent(&agent));
+        self.drive(
+            &agent,
+            &session.id,
+            vec![Message::user(request.task)],
+            0,
+            limits,
+            cancel,
+            progress,
+        )
+        .await
+    }
+
+    /// Continues an interrupted (or failed) session from its last event.
+    pub async fn resume(
+        &self,
+        session_id: &str,
+        cancel: CancellationToken,
+        progress: ProgressSink,
+    ) -> Result<RunResult> {
+        let session = self.store.resume_session(session_id)?;
+        let agent = self.store.agent(&session.agent_id)?;
+        let events = self.store.events(
+            session_id,
+            &EventQuery {
+                thread_id: Some(session_id.into()),
+                limit: Some(100_000),
+                ..Default::default()
+            },
+        )?;
+        let (messages, turns) = thread::history_from_events(&events);
+        if messages.is_empty() {
+            return Err(Error::Invalid(format!(
+                "session {session_id} has no recorded task to resume"
+            )));
+        }
+        self.store
+            .append_event(
+                session_id,
+                &NewEvent::new(
+                    EventKind::UserMessage,
+                    json!({"turn": turns, "text": "(resumed)", "resumed": true}),
+                ),
+            )
+            .ok();
+        self.drive(
+            &agent,
+            session_id,
+            messages,
+            turns,
+            Limits::for_agent(&agent),
+            cancel,
+            progress,
+        )
+        .await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn drive(
+        &self,
+        agent: &Agent,
+        session_id: &str,
+        messages: Vec<Message>,
+        turns: u32,
+        limits: Limits,
+        cancel: CancellationToken,
+        progress: ProgressSink,
+    ) -> Result<RunResult> {
+        progress.emit(Progress::SessionStarted {
+            session_id: session_id.into(),
+            agent: agent.name.clone(),
+            parent_id: None,
+        });
+        let heartbeat = self.keep_lease(session_id);
+        let budget = Arc::new(Budget::new(limits.clone()));
+        let end = match self.thread_env(
+            agent,
+            session_id,
+            0,
+            limits,
+            budget,
+            cancel,
+            progress.clone(),
+        ) {
+            Ok(env) => thread::run(&env, session_id, messages, turns).await,
+            Err(e) => {
+                let message = e.to_string();
+                self.store.append_event(
+                    session_id,
+                    &NewEvent::new(
+                        EventKind::Error,
+                        json!({"message": message, "source": "setup"}),
+                    ),
+                )?;
+                Ok(ThreadEnd {
+                    status: SessionStatus::Failed,
+                    final_answer: None,
+                    error: Some(message),
+                    turns,
+                })
+            }
+        };
+        heartbeat.abort();
+        let end = end?;
+        let session = self.store.finish_session(
+            session_id,
+            end.status,
+            end.final_answer.as_deref(),
+            end.error.as_deref(),
+        )?;
+        progress.emit(Progress::Finished {
+            session_id: session_id.into(),
+            status: end.status,
+            final_answer: end.final_answer.clone(),
+            error: end.error.clone(),
+        });
+        Ok(RunResult {
+            session_id: session_id.into(),
+            agent: agent.name.clone(),
+            status: end.status,
+            final_answer: end.final_answer,
+            error: end.error,
+            turns: end.turns,
+            usage: session.usage,
+            cost_usd: session.cost_usd,
+        })
+    }
+
+    /// Everything a thread of `agent` needs: provider, prompt, tools.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn thread_env(
+        &self,
+        agent: &Agent,
+        session_id: &str,
+        depth: u32,
+        limits: Limits,
+        budget: Arc<Budget>,
+        cancel: CancellationToken,
+        progress: ProgressSink,
+    ) -> Result<thread::ThreadEnv> {
+        let provider = self
+            .providers
+            .get(agent.provider, &self.store)
+            .map_err(|e| Error::Invalid(e.to_string()))?;
+        let session = self.store.session(session_id)?;
+        let mounts = memory::mounts_for(agent);
+        let mut tools: Vec<Arc<dyn ToolHandler>> = Vec::new();
+        if agent.tools.iter().any(|t| t == memory::NAME) {
+            tools.push(Arc::new(MemoryHandler(MemoryTool::new(
+                self.store.clone(),
+                mounts.clone(),
+                &agent.id,
+                session_id,
+            ))));
+        }
+        if agent.tools.iter().any(|t| t == workspace::NAME) {
+            let tool = WorkspaceTool::new(self.workspace_dir(&session.root_id))
+                .map_err(|e| Error::io(self.workspace_dir(&session.root_id), e))?;
+            tools.push(Arc::new(WorkspaceHandler(tool)));
+        }
+        let mut system = prompt::system_prompt(
+            &self.store,
+            &agent.system_prompt,
+            &mounts,
+            agent.tools.iter().any(|t| t == memory::NAME),
+        )?;
+        let roster = self.store.roster(&agent.id)?;
+        if !roster.is_empty() {
+            let settings = orchestra::Settings::for_agent(agent);
+            if depth < settings.max_depth {
+                let team = orchestra::Team::new(
+                    self.clone(),
+                    agent,
+                    session_id,
+                    depth,
+                    roster,
+                    settings,
+                    budget.clone(),
+                    progress.clone(),
+                );
+                system.push_str(&team.prompt());
+                tools.extend(team.tools());
+            }
+        }
+        Ok(thread::ThreadEnv {
+            store: self.store.clone(),
+            provider,
+            model: agent.model.clone(),
+            system,
+            tools,
+            limits,
+            budget,
+            cancel,
+            progress,
+        })
+    }
+
+    /// Renews the session's lease while it runs, so other processes do not
+    /// take it for interrupted.
+    fn keep_lease(&self, session_id: &str) -> tokio::task::JoinHandle<()> {
+        let store = self.store.clone();
+        let id = session_id.to_string();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(LEASE_RENEWAL).await;
+                let _ = store.renew_session_lease(&id);
+            }
+        })
+    }
+}
+
+struct MemoryHandler(MemoryTool);
+
+#[async_trait::async_trait]
+impl ToolHandler for MemoryHandler {
+    fn name(&self) -> &str {
+        memory::NAME
+    }
+    fn definition(&self, provider: ProviderKind) -> Tool {
+        let tool = Tool::new(
+            memory::NAME,
+            MemoryTool::description(),
+            MemoryTool::input_schema(),
+        );
+        match provider {
+            ProviderKind::Anthropic => tool.with_native_type(memory::ANTHROPIC_TOOL_TYPE),
+            ProviderKind::OpenAi => tool,
+        }
+    }
+    async fn call(&self, input: &Value, _cancel: &CancellationToken) -> ToolOutput {
+        self.0.execute(input)
+    }
+}
+
+struct WorkspaceHandler(WorkspaceTool);
+
+#[async_trait::async_trait]
+impl ToolHandler for WorkspaceHandler {
+    fn name(&self) -> &str {
+        workspace::NAME
+    }
+    fn definition(&self, _provider: ProviderKind) -> Tool {
+        Tool::new(
+            workspace::NAME,
+            WorkspaceTool::description(),
+            WorkspaceTool::input_schema(),
+        )
+    }
+    async fn call(&self, input: &Value, _cancel: &CancellationToken) -> ToolOutput {
+        self.0.execute(input)
+    }
+}

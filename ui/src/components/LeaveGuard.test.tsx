@@ -1,0 +1,70 @@
+import { render, screen } from '@testing-library/react'
+import userEvent from '@testing-library/user-event'
+import { useState } from 'react'
+import { createMemoryRouter, Link, RouterProvider } from 'react-router'
+import { describe, expect, test } from 'vitest'
+import { LeaveGuard } from './LeaveGuard'
+
+function Editor() {
+  const [text, setText] = useState('')
+  return (
+    <>
+      <h1>Editor</h1>
+      <label>
+        Text
+        <input value={text} onChange={(e) => setText(e.target.value)} />
+      </label>
+      <Link to="/elsewhere">Elsewhere</Link>
+      <LeaveGuard when={text !== ''} what="the draft" />
+    </>
+  )
+}
+
+function renderEditor() {
+  const router = createMemoryRouter(
+    [
+      { path: '/', element: <Editor /> },
+      { path: '/elsewhere', element: <h1>Elsewhere</h1> },
+    ],
+    { initialEntries: ['/'] },
+  )
+  render(<RouterProvider router={router} />)
+  return router
+}
+
+describe('leaving unsaved changes', () => {
+  test('nothing typed: a link just goes', async () => {
+    const user = userEvent.setup()
+    const router = renderEditor()
+    await user.click(screen.getByRole('link', { name: 'Elsewhere' }))
+    expect(router.state.location.pathname).toBe('/elsewhere')
+  })
+
+  test('with changes the move waits for an answer: Stay keeps them, Leave goes', async () => {
+    const user = userEvent.setup()
+    const router = renderEditor()
+    await user.type(screen.getByLabelText('Text'), 'half a thought')
+    await user.click(screen.getByRole('link', { name: 'Elsewhere' }))
+    const dialog = await screen.findByRole('alertdialog', { name: 'Leave without saving?' })
+    expect(dialog).toHaveTextContent('Your changes to the draft are not saved yet.')
+    expect(screen.getByRole('button', { name: 'Stay' })).toHaveFocus()
+    await user.keyboard('{Tab}')
+    expect(screen.getByRole('button', { name: 'Leave without saving' })).toHaveFocus()
+    await user.keyboard('{Tab}')
+    expect(screen.getByRole('button', { name: 'Stay' })).toHaveFocus()
+
+    await user.click(screen.getByRole('button', { name: 'Stay' }))
+    expect(screen.queryByRole('alertdialog')).not.toBeInTheDocument()
+    expect(router.state.location.pathname).toBe('/')
+    expect(screen.getByLabelText('Text')).toHaveValue('half a thought')
+
+    await user.click(screen.getByRole('link', { name: 'Elsewhere' }))
+    await user.keyboard('{Escape}')
+    expect(router.state.location.pathname).toBe('/')
+
+    await user.click(screen.getByRole('link', { name: 'Elsewhere' }))
+    await user.click(await screen.findByRole('button', { name: 'Leave without saving' }))
+    expect(await screen.findByRole('heading', { name: 'Elsewhere' })).toBeInTheDocument()
+    expect(router.state.location.pathname).toBe('/elsewhere')
+  })
+})

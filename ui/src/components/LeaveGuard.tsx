@@ -1,0 +1,71 @@
+/**
+ * Holds in-app navigation while a screen has unsaved changes and asks,
+ * in one sentence, whether to leave them. Closing or reloading the window
+ * is the browser's own question (`beforeunload`), asked too.
+ */
+import { useEffect, useId, useRef } from 'react'
+import { useBlocker } from 'react-router'
+
+export function LeaveGuard({ when, what }: { when: boolean; what: string }) {
+  const ids = useId()
+  const stay = useRef<HTMLButtonElement>(null)
+  // Only a move to another screen is held; query or hash changes on the
+  // same screen (a filter, a selected document) are the screen's own.
+  const blocker = useBlocker(
+    ({ currentLocation, nextLocation }) => when && currentLocation.pathname !== nextLocation.pathname,
+  )
+
+  useEffect(() => {
+    if (!when) return
+    const onUnload = (event: BeforeUnloadEvent) => event.preventDefault()
+    window.addEventListener('beforeunload', onUnload)
+    return () => window.removeEventListener('beforeunload', onUnload)
+  }, [when])
+
+  // Saved (or undone) while the question is up: nothing to ask any more.
+  useEffect(() => {
+    if (blocker.state === 'blocked' && !when) blocker.proceed()
+  }, [blocker, when])
+
+  useEffect(() => {
+    if (blocker.state === 'blocked') stay.current?.focus()
+  }, [blocker.state])
+
+  if (blocker.state !== 'blocked') return null
+  return (
+    <div className="leave-guard-backdrop">
+      <div
+        className="leave-guard"
+        role="alertdialog"
+        aria-modal="true"
+        aria-labelledby={`${ids}-title`}
+        aria-describedby={`${ids}-body`}
+        onKeyDown={(event) => {
+          if (event.key === 'Escape') {
+            event.preventDefault()
+            blocker.reset()
+          } else if (event.key === 'Tab') {
+            // Modal: focus moves between the two answers only.
+            const buttons = [...event.currentTarget.querySelectorAll('button')]
+            const at = buttons.indexOf(document.activeElement as HTMLButtonElement)
+            event.preventDefault()
+            buttons[(at + (event.shiftKey ? buttons.length - 1 : 1)) % buttons.length]?.focus()
+          }
+        }}
+      >
+        <h2 id={`${ids}-title`}>Leave without saving?</h2>
+        <p id={`${ids}-body`}>
+          Your changes to {what} are not saved yet. Stay to save them, or leave and lose them.
+        </p>
+        <div className="actions">
+          <button ref={stay} type="button" className="button button-primary" onClick={() => blocker.reset()}>
+            Stay
+          </button>
+          <button type="button" className="button button-danger" onClick={() => blocker.proceed()}>
+            Leave without saving
+          </button>
+        </div>
+      </div>
+    </div>
+  )
+}

@@ -1,0 +1,88 @@
+// Running a task: run.start over HTTP, progress as server-sent events.
+import { render, screen } from '@testing-library/react'
+import userEvent from '@testing-library/user-event'
+import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest'
+import { startBridgeServer, type BridgeServer } from '../test/bridgeServer'
+import { MemoryRouter } from 'react-router'
+import { RunPanel } from './RunPanel'
+
+let bridge: BridgeServer
+
+beforeEach(async () => {
+  bridge = await startBridgeServer()
+})
+
+afterEach(async () => {
+  await bridge.close()
+})
+
+async function startRun(session = 'S1') {
+  bridge.answers.set('run.start', { body: { session_id: session } })
+  const user = userEvent.setup()
+  render(
+    <MemoryRouter>
+      <RunPanel agent="writer" />
+    </MemoryRouter>,
+  )
+  await bridge.connected()
+  const task = screen.getByRole('textbox', { name: 'Task' })
+  await user.type(task, 'Say hello.')
+  await user.keyboard('{Control>}{Enter}{/Control}')
+  await vi.waitFor(() => expect(bridge.calls.some((c) => c.method === 'run.start')).toBe(true))
+  await screen.findByRole('button', { name: 'Cancel' })
+  return user
+}
+
+describe('Run a task', () => {
+  test('Ctrl+Enter starts the run; only its own session streams in; the final status shows', async () => {
+    await startRun('S1')
+    expect(bridge.calls.find((c) => c.method === 'run.start')?.params).toEqual({ agent: 'writer', task: 'Say hello.' })
+    bridge.emit({ type: 'session_started', session_id: 'S1', agent: 'writer' })
+    bridge.emit({ type: 'text_delta', session_id: 'S1', text: 'Hel' })
+    bridge.emit({ type: 'text_delta', session_id: 'OTHER', text: 'not mine' })
+    bridge.emit({ type: 'text_delta', session_id: 'S1', text: 'lo' })
+    const answer = screen.getByTestId('run-answer')
+    await vi.waitFor(() => expect(answer).toHaveTextContent('Hello'))
+    expect(screen.getByTestId('run-status')).toHaveTextContent('Running…')
+
+    bridge.emit({ type: 'tool_call', session_id: 'S1', name: 'memory', input: {} })
+    const tools = await screen.findByRole('list', { name: 'Tool calls' })
+    await vi.waitFor(() => expect(tools).toHaveTextContent('memory …'))
+    bridge.emit({ type: 'tool_result', session_id: 'S1', name: 'memory', is_error: false, content: 'ok' })
+    await vi.waitFor(() => expect(tools).toHaveTextContent('memory done'))
+
+    bridge.emit({ type: 'finished', session_id: 'S1', status: 'completed', final_answer: 'Hello', error: null })
+    await vi.waitFor(() => expect(screen.getByTestId('run-status')).toHaveTextContent('Completed'))
+    expect(answer).toHaveTextContent(/^Hello$/)
+    expect(screen.queryByRole('button', { name: 'Cancel' })).not.toBeInTheDocument()
+    expect(screen.getByRole('link', { name: "Open this session's timeline" })).toHaveAttribute('href', '/sessions/S1')
+  })
+
+  test('Cancel sends run.cancel for this session and the run ends Canceled', async () => {
+    bridge.answers.set('run.cancel', { body: { canceled: true } })
+    const user = await startRun('S2')
+    await user.click(screen.getByRole('button', { name: 'Cancel' }))
+    await vi.waitFor(() =>
+      expect(bridge.calls.find((c) => c.method === 'run.cancel')?.params).toEqual({ id: 'S2' }),
+    )
+    bridge.emit({ type: 'finished', session_id: 'S2', status: 'canceled', final_answer: null, error: null })
+    await vi.waitFor(() => expect(screen.getByTestId('run-status')).toHaveTextContent('Canceled'))
+  })
+
+  test("a refused start shows the engine's sentence", async () => {
+    bridge.answers.set('run.start', {
+      status: 400,
+      body: { error: { kind: 'invalid', message: 'the task is empty; describe what the agent should do' } },
+    })
+    const user = userEvent.setup()
+    render(
+    <MemoryRouter>
+      <RunPanel agent="writer" />
+    </MemoryRouter>,
+  )
+    await user.type(screen.getByRole('textbox', { name: 'Task' }), ' x')
+    await user.click(screen.getByRole('button', { name: 'Run' }))
+    expect(await screen.findByRole('alert')).toHaveTextContent('the task is empty; describe what the agent should do')
+    expect(screen.queryByTestId('run-status')).not.toBeInTheDocument()
+  })
+})

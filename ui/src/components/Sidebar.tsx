@@ -1,0 +1,52 @@
+/**
+ * The left sidebar: the brand, one link per screen, and the theme switch.
+ * Up/Down arrows (and Home/End) move between links, Enter opens one; Tab
+ * leaves the list. It owns that navigation, not what the screens show.
+ */
+import type { KeyboardEvent } from 'react'
+import { NavLink } from 'react-router'
+import { screens } from '../screens'
+import { BrandMark } from './BrandMark'
+import { ThemeToggle } from './ThemeToggle'
+
+function moveFocus(event: KeyboardEvent<HTMLUListElement>) {
+  const links = Array.from(event.currentTarget.querySelectorAll<HTMLAnchorElement>('a'))
+  const index = links.indexOf(document.activeElement as HTMLAnchorElement)
+  const last = links.length - 1
+  const target = {
+    ArrowDown: index < 0 || index === last ? 0 : index + 1,
+    ArrowUp: index <= 0 ? last : index - 1,
+    Home: 0,
+    End: last,
+  }[event.key]
+  if (target === undefined) return
+  event.preventDefault()
+  links[target]?.focus()
+}
+
+export function Sidebar() {
+  return (
+    <header className="sidebar">
+      <div className="brand">
+        <BrandMark />
+        <span>Reverie</span>
+      </div>
+      <nav aria-label="Main">
+        <ul className="nav-list" onKeyDown={moveFocus}>
+          {screens.map(({ path, label, Icon }) => (
+            <li key={path}>
+              <NavLink to={path} className="nav-link">
+                <Icon />
+                <span>{label}</span>
+              </NavLink>
+            </li>
+          ))}
+        </ul>
+      </nav>
+      <div className="sidebar-footer">
+        <span>Theme</span>
+        <ThemeToggle />
+      </div>
+    </header>
+  )
+}

@@ -1,0 +1,295 @@
+/**
+ * Memory: each agent's long-term memory store, a tree of small documents.
+ * Pick a store, open a document from the tree (or from a search), edit it
+ * with its history at hand, mirror the store to a folder, and (with the
+ * bridge on) sync it with Claude Managed Agents and dream there. The open store
+ * and document live in the address (`?store=…&doc=…`), so links land on them.
+ */
+import { useCallback, useEffect, useRef, useState } from 'react'
+import { useSearchParams } from 'react-router'
+import { ApiError, call, subscribe, type MemoryDocument, type SearchHit } from '../api'
+import { CallError } from '../components/CallError'
+import { EmptyState } from '../components/EmptyState'
+import { Page } from '../components/Page'
+import { MemoryIcon } from '../components/icons'
+import { DocumentEditor } from '../components/memory/DocumentEditor'
+import { DocumentTree, SearchResults } from '../components/memory/DocumentTree'
+import { ManagedPanel } from '../components/memory/ManagedPanel'
+import { MirrorPanel } from '../components/memory/MirrorPanel'
+import { NewDocumentForm } from '../components/memory/NewDocumentForm'
+import { PendingDreams } from '../components/memory/PendingDreams'
+import { formatSize } from '../state/memoryTree'
+import { useCall } from '../state/useCall'
+import { LeaveGuard } from '../components/LeaveGuard'
+import { ExportStore } from '../components/memory/ExportStore'
+import '../styles/memory.css'
+
+export function MemoryPage() {
+  // The address can open a store and document (`?store=…&doc=…`); choices made
+  // here stay in the page, since a navigation would move focus to the heading.
+  const [params] = useSearchParams()
+  const [chosen, setChosen] = useState<{ store?: string; doc?: string }>({})
+  const [linked, setLinked] = useState('')
+  if (params.toString() !== linked) {
+    setLinked(params.toString())
+    setChosen({ store: params.get('store') ?? undefined, doc: params.get('doc') ?? undefined })
+  }
+  const stores = useCall('memory.stores', {})
+  const storeName = chosen.store ?? (stores.status === 'ok' ? stores.data[0]?.name : undefined)
+  const openPath = chosen.doc
+
+  const [docs, setDocs] = useState<MemoryDocument[]>()
+  const [docsError, setDocsError] = useState<ApiError>()
+  const [listRefresh, setListRefresh] = useState(0)
+  const [outsideChange, setOutsideChange] = useState(0)
+  const [mirrorRefresh, setMirrorRefresh] = useState(0)
+  const [creating, setCreating] = useState(false)
+  const [query, setQuery] = useState('')
+  const [found, setFound] = useState<{ query: string; hits: SearchHit[] }>()
+  const [deleted, setDeleted] = useState<{ path: string; version: number }>()
+  const [created, setCreated] = useState<string>()
+  // A document opened from the Managed Agents panel gets the caret, as a new one does.
+  const [opened, setOpened] = useState<string>()
+  const [actionError, setActionError] = useState<string>()
+  const dirty = useRef(false)
+  const searchBox = useRef<HTMLInputElement>(null)
+
+  // "/" jumps to the search box from anywhere on the screen that is not a text field.
+  useEffect(() => {
+    const onKey = (event: KeyboardEvent) => {
+      const target = event.target as HTMLElement | null
+      const typing = target?.closest('input, textarea, select, [contenteditable="true"]')
+      if (event.key === '/' && !typing && !event.ctrlKey && !event.metaKey && !event.altKey) {
+        event.preventDefault()
+        searchBox.current?.focus()
+      }
+    }
+    document.addEventListener('keydown', onKey)
+    return () => document.removeEventListener('keydown', onKey)
+  }, [])
+  // Results for what is typed now; older answers are not shown.
+  const hits = found?.query === query ? found.hits : undefined
+  const storeId = stores.status === 'ok' ? stores.data.find((s) => s.name === storeName)?.id : undefined
+
+  useEffect(() => {
+    if (!storeName) return
+    let live = true
+    call('memory.list', { store: storeName }).then(
+      (list) => {
+        if (!live) return
+        setDocs(list)
+        setDocsError(undefined)
+      },
+      (e) => live && setDocsError(e instanceof ApiError ? e : new ApiError('engine', String(e), 'memory.list')),
+    )
+    return () => {
+      live = false
+    }
+  }, [storeName, listRefresh])
+
+  // Search as the person types, a moment after they pause.
+  useEffect(() => {
+    if (!storeName || !query.trim()) return
+    let live = true
+    const timer = setTimeout(() => {
+      call('memory.search', { store: storeName, query }).then(
+        (hits) => live && setFound({ query, hits }),
+        () => live && setFound({ query, hits: [] }),
+      )
+    }, 200)
+    return () => {
+      live = false
+      clearTimeout(timer)
+    }
+  }, [storeName, query, listRefresh])
+
+  // A mirror import or an applied dream changes documents under our feet.
+  useEffect(
+    () =>
+      subscribe((event) => {
+        const mirrored = event.type === 'mirror' && event.store_id === storeId
+        const dreamt = event.type === 'dream_finished' && event.applied === true
+        if (mirrored || dreamt) {
+          setListRefresh((n) => n + 1)
+          setOutsideChange((n) => n + 1)
+          if (event.event === 'conflict' || event.event === 'error') setMirrorRefresh((n) => n + 1)
+        }
+      }),
+    [storeId],
+  )
+
+  const navigate = useCallback(
+    (next: { store?: string; doc?: string | null }) => {
+      if (dirty.current && next.doc !== openPath && !window.confirm('You have unsaved changes. Leave them?')) return false
+      setChosen((now) =>
+        next.store !== undefined
+          ? { store: next.store }
+          : { ...now, doc: next.doc === null ? undefined : (next.doc ?? now.doc) },
+      )
+      return true
+    },
+    [openPath],
+  )
+
+  // The ref answers synchronously inside `navigate`; the state drives the
+  // question asked when leaving the screen.
+  const [unsaved, setUnsaved] = useState(false)
+  const onDirtyChange = useCallback((d: boolean) => {
+    dirty.current = d
+    setUnsaved(d)
+  }, [])
+
+  const create = async (path: string) => {
+    if (!storeName) return
+    await call('memory.write', { store: storeName, path, content: '', reason: 'created in the app' })
+    setCreating(false)
+    setCreated(path)
+    setListRefresh((n) => n + 1)
+    navigate({ doc: path })
+  }
+
+  const undoDelete = async () => {
+    if (!deleted || !storeName) return
+    try {
+      await call('memory.restore', { store: storeName, path: deleted.path, version: deleted.version - 1 })
+    } catch (e) {
+      setActionError(e instanceof ApiError ? e.message : String(e))
+      return
+    }
+    setActionError(undefined)
+    setDeleted(undefined)
+    setListRefresh((n) => n + 1)
+    navigate({ doc: deleted.path })
+  }
+
+  const description = 'What your agents remember between sessions, as short documents you can read, edit and restore.'
+
+  if (stores.status === 'loading') return <Page title="Memory" description={description}><p className="muted">Loading memory stores…</p></Page>
+  if (stores.status === 'error') return <Page title="Memory" description={description}><CallError error={stores.error} /></Page>
+  if (stores.data.length === 0) {
+    return (
+      <Page title="Memory" description={description}>
+        <EmptyState icon={<MemoryIcon />} title="No memory yet">
+          <p>
+            Every agent gets its own memory store. Create an agent on the Agents screen; once it has worked on a few tasks,
+            its notes show up here with the full history of every change.
+          </p>
+        </EmptyState>
+      </Page>
+    )
+  }
+
+  const store = stores.data.find((s) => s.name === storeName)
+  return (
+    <Page title="Memory" description={description}>
+      <div className="memory-layout">
+        <aside className="memory-side" aria-label="Memory store">
+          <label className="field">
+            <span>Memory store</span>
+            <select value={storeName} onChange={(e) => navigate({ store: e.target.value })}>
+              {stores.data.map((s) => (
+                <option key={s.id} value={s.name}>
+                  {s.name}
+                </option>
+              ))}
+            </select>
+          </label>
+          {store && docs && (
+            <p className="muted small">
+              {docs.length} {docs.length === 1 ? 'document' : 'documents'} ·{' '}
+              {formatSize(docs.reduce((sum, d) => sum + d.size, 0))} of {formatSize(store.size_limit_bytes)} used
+            </p>
+          )}
+          {store && <ExportStore key={store.name} store={store.name} />}
+          <label className="field search-field">
+            <span>Search documents</span>
+            <input
+              ref={searchBox}
+              type="search"
+              aria-keyshortcuts="/"
+              value={query}
+              onChange={(e) => setQuery(e.target.value)}
+              placeholder="A word or phrase (press /)"
+              onKeyDown={(e) => e.key === 'Escape' && setQuery('')}
+            />
+          </label>
+          {!creating && (
+            <button type="button" className="button button-small" onClick={() => setCreating(true)}>
+              New document
+            </button>
+          )}
+          {creating && <NewDocumentForm taken={docs?.map((d) => d.path) ?? []} onCreate={create} onCancel={() => setCreating(false)} />}
+          {docsError && <CallError error={docsError} />}
+          {query.trim() && hits && <SearchResults hits={hits} query={query} onOpen={(doc) => navigate({ doc })} />}
+          {!query.trim() && docs && docs.length > 0 && <DocumentTree docs={docs} selected={openPath} onOpen={(doc) => navigate({ doc })} />}
+          {!query.trim() && docs && docs.length === 0 && (
+            <p className="muted small">This store is empty. Its agent fills it as it works, or add a document yourself.</p>
+          )}
+        </aside>
+
+        <div className="memory-main">
+          {storeId && <PendingDreams storeId={storeId} refresh={listRefresh} />}
+          {actionError && (
+            <p className="notice notice-error" role="alert">
+              {actionError}
+            </p>
+          )}
+          {deleted && (
+            <div className="notice notice-ok undo-bar" role="status">
+              <span>Deleted {deleted.path}.</span>
+              <button type="button" className="button button-small" onClick={() => void undoDelete()}>
+                Undo
+              </button>
+            </div>
+          )}
+          {storeName && openPath ? (
+            <DocumentEditor
+              key={`${storeName}:${openPath}`}
+              store={storeName}
+              path={openPath}
+              outsideChange={outsideChange}
+              onChanged={() => setListRefresh((n) => n + 1)}
+              onRenamed={(to) => {
+                onDirtyChange(false)
+                setListRefresh((n) => n + 1)
+                navigate({ doc: to })
+              }}
+              onDeleted={(path, version) => {
+                onDirtyChange(false)
+                setDeleted({ path, version })
+                setListRefresh((n) => n + 1)
+                navigate({ doc: null })
+              }}
+              onDirtyChange={onDirtyChange}
+              focusEditor={created === openPath || opened === openPath}
+            />
+          ) : (
+            <div className="memory-placeholder">
+              <p className="muted">
+                {docs && docs.length > 0 ? 'Open a document from the list to read or edit it.' : 'Nothing to open yet.'}
+              </p>
+            </div>
+          )}
+        </div>
+      </div>
+      {storeName && <MirrorPanel store={storeName} refresh={mirrorRefresh} />}
+      {storeName && storeId && (
+        <ManagedPanel
+          store={storeName}
+          storeId={storeId}
+          refresh={listRefresh}
+          onOpen={(doc) => {
+            if (!navigate({ doc })) return
+            setOpened(doc)
+            document.querySelector('.memory-main')?.scrollIntoView?.({ block: 'start' })
+          }}
+          onChanged={() => {
+            setListRefresh((n) => n + 1)
+            setOutsideChange((n) => n + 1)
+          }}
+        />
+      )}
+      <LeaveGuard when={unsaved} what={openPath ?? 'this document'} />
+    </Page>
+  )
+}

@@ -21,6 +21,7 @@ import {
   serveUi,
   startBridge,
   startFakeModelServer,
+  waitForFocus,
 } from './harness.mjs'
 
 const reverie = process.env.REVERIE_BIN ?? path.join(repoRoot, 'target/debug/reverie')
@@ -243,7 +244,7 @@ describe('Dream review', () => {
     await page.getByRole('tab', { name: 'Review' }).focus()
     await page.keyboard.press('ArrowRight')
     await page.getByRole('list', { name: 'Dream diary' }).waitFor()
-    assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Diary')
+    await waitForFocus(page, () => document.activeElement?.textContent, 'Diary')
     assert.deepEqual(await seriousViolations(page), [])
     await screenshot(page, 'dreams-diary-dark')
     assert.deepEqual(errors, [])

@@ -130,3 +130,20 @@ export async function bridgeCall(bridgeUrl, method, params = {}) {
   if (!response.ok) throw new Error(`${method}: ${JSON.stringify(body)}`)
   return body
 }
+
+/**
+ * Waits until `read` (run in the page on the focused element) gives `want`,
+ * then passes; after `timeoutMs` it fails with what it last read. Focus often
+ * moves in an effect after the click or key that caused it, so reading it
+ * once right away races the UI.
+ */
+export async function waitForFocus(page, read, want, timeoutMs = 5000) {
+  const deadline = Date.now() + timeoutMs
+  let got
+  for (;;) {
+    got = await page.evaluate(read)
+    if (got === want || Date.now() > deadline) break
+    await new Promise((resolve) => setTimeout(resolve, 25))
+  }
+  if (got !== want) throw new Error(`focus: expected ${JSON.stringify(want)}, found ${JSON.stringify(got)?.slice(0, 200)}`)
+}

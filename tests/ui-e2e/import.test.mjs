@@ -22,6 +22,7 @@ import {
   serveUi,
   startBridge,
   startFakeModelServer,
+  waitForFocus,
 } from './harness.mjs'
 
 const reverie = process.env.REVERIE_BIN ?? path.join(repoRoot, 'target/debug/reverie')
@@ -81,7 +82,7 @@ describe('Import sessions', () => {
     await page.getByRole('button', { name: 'Import sessions…' }).click()
     const panel = page.getByRole('dialog', { name: 'Import sessions' })
     // The agent picker has focus; the file is named by path in a browser.
-    assert.equal(await page.evaluate(() => document.activeElement?.tagName), 'SELECT')
+    await waitForFocus(page, () => document.activeElement?.tagName, 'SELECT')
     await panel.getByRole('button', { name: 'Import' }).click()
     await panel.getByRole('alert').getByText('Type the path of the file to import.').waitFor()
 
@@ -125,7 +126,7 @@ describe('Import sessions', () => {
     // Escape closes the panel and focus returns to its button.
     await panel.getByLabel('File', { exact: true }).press('Escape')
     await panel.waitFor({ state: 'detached' })
-    assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Import sessions…')
+    await waitForFocus(page, () => document.activeElement?.textContent, 'Import sessions…')
 
     // An imported session opens as a timeline with its source.
     await list.getByText('What is on invoice INV-7?').click()

@@ -27,6 +27,7 @@ import {
   serveUi,
   startBridge,
   startFakeModelServer,
+  waitForFocus,
 } from './harness.mjs'
 
 const reverie = process.env.REVERIE_BIN ?? path.join(repoRoot, 'target/debug/reverie')
@@ -117,7 +118,7 @@ describe('Claude Managed Agents', () => {
 
     // The way to the key is one button away, and the caret lands in its field.
     await section.getByRole('button', { name: 'Add it under API keys' }).click()
-    assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('type')), 'password')
+    await waitForFocus(page, () => document.activeElement?.getAttribute('type'), 'password')
     await page.keyboard.type(KEY)
     await page.keyboard.press('Enter')
     await page.getByRole('status').getByText('Anthropic key saved.').waitFor()

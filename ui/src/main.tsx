@@ -6,6 +6,7 @@ import { StrictMode } from 'react'
 import { createRoot } from 'react-dom/client'
 import { createHashRouter, RouterProvider } from 'react-router'
 import { routes } from './App'
+import { preloadScreenFor } from './lazyPages'
 import { applyTheme } from './state/theme'
 import './styles/tokens.css'
 import './styles/base.css'
@@ -13,6 +14,8 @@ import './styles/shell.css'
 import './styles/forms.css'
 
 applyTheme()
+// The screen's code loads while React starts, not after it.
+preloadScreenFor(window.location.hash)
 
 const router = createHashRouter(routes)
 

@@ -28,7 +28,7 @@ export function AgentsPage() {
   const openaiUrl = useCall('settings.get', { key: 'provider.openai.base_url' })
   const [creating, setCreating] = useState(false)
   const [selected, setSelected] = useState<string>()
-  const newButton = useReturnFocus(creating)
+  const [newButton, returnFocusToNew] = useReturnFocus(creating)
   const navigate = useNavigate()
 
   // Only when the engine answered every question: an error never sends anyone to onboarding.
@@ -56,7 +56,7 @@ export function AgentsPage() {
     >
       <div className="actions">
         <button
-          ref={newButton.opener}
+          ref={newButton}
           type="button"
           className="button button-primary"
           onClick={() => setCreating(true)}
@@ -70,7 +70,7 @@ export function AgentsPage() {
         <NewAgentForm
           onCancel={() => {
             // Focus goes back where it was before the form opened.
-            newButton.arm()
+            returnFocusToNew()
             setCreating(false)
           }}
           onCreated={(agent) => {

@@ -38,7 +38,7 @@ export function SessionsPage() {
   const [to, setTo] = useState('')
   const [refresh, setRefresh] = useState(0)
   const [importing, setImporting] = useState(false)
-  const importButton = useReturnFocus(importing)
+  const [importButton, returnFocusToImport] = useReturnFocus(importing)
   const agents = useCall('agents.list', {}, refresh)
   const filter = useMemo(() => {
     const f: SessionOverviewFilter = { limit: 500 }
@@ -61,7 +61,7 @@ export function SessionsPage() {
     >
       <div className="actions actions-wrap">
         <button
-          ref={importButton.opener}
+          ref={importButton}
           type="button"
           className="button button-primary"
           onClick={() => setImporting(true)}
@@ -84,7 +84,7 @@ export function SessionsPage() {
             setRefresh((n) => n + 1)
           }}
           onClose={() => {
-            importButton.arm()
+            returnFocusToImport()
             setImporting(false)
           }}
         />

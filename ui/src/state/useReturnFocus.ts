@@ -4,8 +4,9 @@ import { useLayoutEffect, useRef } from 'react'
  * Focus goes back to the control that opened a panel when the panel closes.
  * It happens in the same commit that removes the panel (a layout effect, not
  * a later animation frame), so no moment passes with focus lost on <body>
- * and the opener is already enabled again when it takes focus. `arm()` says
- * this close should return focus; closes that move on elsewhere do not call it.
+ * and the opener is already enabled again when it takes focus. Returns the
+ * opener's ref and `arm`: calling `arm()` before closing says this close
+ * returns focus; closes that move on elsewhere do not call it.
  */
 export function useReturnFocus<T extends HTMLElement = HTMLButtonElement>(open: boolean) {
   const opener = useRef<T>(null)
@@ -16,10 +17,8 @@ export function useReturnFocus<T extends HTMLElement = HTMLButtonElement>(open: 
       opener.current?.focus()
     }
   }, [open])
-  return {
-    opener,
-    arm: () => {
-      armed.current = true
-    },
+  const arm = () => {
+    armed.current = true
   }
+  return [opener, arm] as const
 }

@@ -12,7 +12,7 @@ export function DeleteAgent({ agent, onDeleted }: { agent: Agent; onDeleted: () 
   const [confirming, setConfirming] = useState(false)
   const [busy, setBusy] = useState(false)
   const [error, setError] = useState<string>()
-  const opener = useReturnFocus(confirming)
+  const [opener, returnFocusToOpener] = useReturnFocus(confirming)
   const cancelButton = useRef<HTMLButtonElement>(null)
 
   // The safe choice takes focus, so Enter by habit does not delete.
@@ -21,7 +21,7 @@ export function DeleteAgent({ agent, onDeleted }: { agent: Agent; onDeleted: () 
   }, [confirming])
 
   const close = () => {
-    opener.arm()
+    returnFocusToOpener()
     setConfirming(false)
     setError(undefined)
   }
@@ -51,7 +51,7 @@ export function DeleteAgent({ agent, onDeleted }: { agent: Agent; onDeleted: () 
       {!confirming ? (
         <div className="inline-form">
           <p className="muted">Removes {agent.name} with its sessions, dreams and its own memory store.</p>
-          <button ref={opener.opener} type="button" className="button button-danger" onClick={() => setConfirming(true)}>
+          <button ref={opener} type="button" className="button button-danger" onClick={() => setConfirming(true)}>
             Delete {agent.name}…
           </button>
         </div>

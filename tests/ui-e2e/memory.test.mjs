@@ -19,6 +19,7 @@ import {
   serveUi,
   startBridge,
   startFakeModelServer,
+  waitForFocus,
 } from './harness.mjs'
 
 const reverie = process.env.REVERIE_BIN ?? path.join(repoRoot, 'target/debug/reverie')
@@ -269,6 +270,39 @@ describe('Memory store editor', () => {
     assert.deepEqual(await seriousViolations(page), [])
     await screenshot(page, 'memory-keyboard-dark')
     assert.deepEqual(errors, [])
+    await context.close()
+  })
+
+  test('unsaved text: opening another document asks first; Stay keeps it, Leave opens the other', async () => {
+    const { page, context, errors } = await openPage(browser)
+    await page.goto(at('memory?store=writer'))
+    const tree = page.getByRole('navigation', { name: 'Documents' })
+    await tree.getByRole('button', { name: /notes\.md/ }).click()
+    const editor = page.getByRole('textbox', { name: 'Text of /memories/notes.md' })
+    await editor.click()
+    await page.keyboard.press('Control+End')
+    await page.keyboard.type('\nNot saved yet.')
+    await page.getByText('Unsaved').waitFor()
+
+    // The question is the app's own, with the safe answer focused.
+    await tree.getByRole('button', { name: /plan\.md/ }).click()
+    const question = page.getByRole('alertdialog', { name: 'Leave without saving?' })
+    await question.getByText('Your changes to /memories/notes.md are not saved yet.', { exact: false }).waitFor()
+    await waitForFocus(page, () => document.activeElement?.textContent, 'Stay')
+    assert.deepEqual(await seriousViolations(page), [])
+    await screenshot(page, 'memory-unsaved-question')
+    // Escape stays: the text is still there and still unsaved.
+    await page.keyboard.press('Escape')
+    await question.waitFor({ state: 'detached' })
+    await editor.waitFor()
+    assert.match(await editorText(page), /Not saved yet\./)
+
+    // Leave: the other document opens and the typed text is dropped, not saved.
+    await tree.getByRole('button', { name: /plan\.md/ }).click()
+    await question.getByRole('button', { name: 'Leave without saving' }).click()
+    await page.getByRole('heading', { name: /plan\.md$/ }).waitFor()
+    assert.doesNotMatch((await api('memory.read', { store: 'writer', path: '/memories/notes.md' })).content, /Not saved yet/)
+    assert.deepEqual(errors.filter((e) => !/Failed to load resource/.test(e)), [])
     await context.close()
   })
 

@@ -1,14 +1,14 @@
 /**
  * Holds in-app navigation while a screen has unsaved changes and asks,
  * in one sentence, whether to leave them. Closing or reloading the window
- * is the browser's own question (`beforeunload`), asked too.
+ * is the browser's own question (`beforeunload`), asked too. The question
+ * itself (`UnsavedQuestion`) also serves moves inside a screen, such as
+ * opening another memory document.
  */
 import { useEffect, useId, useRef } from 'react'
 import { useBlocker } from 'react-router'
 
 export function LeaveGuard({ when, what }: { when: boolean; what: string }) {
-  const ids = useId()
-  const stay = useRef<HTMLButtonElement>(null)
   // Only a move to another screen is held; query or hash changes on the
   // same screen (a filter, a selected document) are the screen's own.
   const blocker = useBlocker(
@@ -27,11 +27,30 @@ export function LeaveGuard({ when, what }: { when: boolean; what: string }) {
     if (blocker.state === 'blocked' && !when) blocker.proceed()
   }, [blocker, when])
 
-  useEffect(() => {
-    if (blocker.state === 'blocked') stay.current?.focus()
-  }, [blocker.state])
-
   if (blocker.state !== 'blocked') return null
+  return <UnsavedQuestion what={what} onStay={() => blocker.reset()} onLeave={() => blocker.proceed()} />
+}
+
+/**
+ * "Leave without saving?" as a modal with two answers. Stay has focus, so
+ * Enter by habit keeps the work; Escape stays too. When it closes by Stay,
+ * focus goes back where it was before the question.
+ */
+export function UnsavedQuestion({ what, onStay, onLeave }: { what: string; onStay: () => void; onLeave: () => void }) {
+  const ids = useId()
+  const stay = useRef<HTMLButtonElement>(null)
+  const before = useRef<Element | null>(null)
+
+  useEffect(() => {
+    before.current = document.activeElement
+    stay.current?.focus()
+  }, [])
+
+  const stayHere = () => {
+    onStay()
+    if (before.current instanceof HTMLElement) before.current.focus()
+  }
+
   return (
     <div className="leave-guard-backdrop">
       <div
@@ -43,7 +62,7 @@ export function LeaveGuard({ when, what }: { when: boolean; what: string }) {
         onKeyDown={(event) => {
           if (event.key === 'Escape') {
             event.preventDefault()
-            blocker.reset()
+            stayHere()
           } else if (event.key === 'Tab') {
             // Modal: focus moves between the two answers only.
             const buttons = [...event.currentTarget.querySelectorAll('button')]
@@ -58,10 +77,10 @@ export function LeaveGuard({ when, what }: { when: boolean; what: string }) {
           Your changes to {what} are not saved yet. Stay to save them, or leave and lose them.
         </p>
         <div className="actions">
-          <button ref={stay} type="button" className="button button-primary" onClick={() => blocker.reset()}>
+          <button ref={stay} type="button" className="button button-primary" onClick={stayHere}>
             Stay
           </button>
-          <button type="button" className="button button-danger" onClick={() => blocker.proceed()}>
+          <button type="button" className="button button-danger" onClick={onLeave}>
             Leave without saving
           </button>
         </div>

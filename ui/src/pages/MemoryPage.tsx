@@ -20,9 +20,15 @@ import { NewDocumentForm } from '../components/memory/NewDocumentForm'
 import { PendingDreams } from '../components/memory/PendingDreams'
 import { formatSize } from '../state/memoryTree'
 import { useCall } from '../state/useCall'
-import { LeaveGuard } from '../components/LeaveGuard'
+import { LeaveGuard, UnsavedQuestion } from '../components/LeaveGuard'
 import { ExportStore } from '../components/memory/ExportStore'
 import '../styles/memory.css'
+
+/** Where the screen moves: another store, another document, or none (null). */
+interface Destination {
+  store?: string
+  doc?: string | null
+}
 
 export function MemoryPage() {
   // The address can open a store and document (`?store=…&doc=…`); choices made
@@ -118,17 +124,27 @@ export function MemoryPage() {
     [storeId],
   )
 
+  const go = useCallback((next: Destination) => {
+    setChosen((now) =>
+      next.store !== undefined
+        ? { store: next.store }
+        : { ...now, doc: next.doc === null ? undefined : (next.doc ?? now.doc) },
+    )
+  }, [])
+
+  // Moving to another document or store with unsaved text asks first; the
+  // move (and what follows it) waits for the answer.
+  const [pending, setPending] = useState<{ next: Destination; then?: () => void }>()
   const navigate = useCallback(
-    (next: { store?: string; doc?: string | null }) => {
-      if (dirty.current && next.doc !== openPath && !window.confirm('You have unsaved changes. Leave them?')) return false
-      setChosen((now) =>
-        next.store !== undefined
-          ? { store: next.store }
-          : { ...now, doc: next.doc === null ? undefined : (next.doc ?? now.doc) },
-      )
-      return true
+    (next: Destination, then?: () => void) => {
+      if (dirty.current && next.doc !== openPath) {
+        setPending({ next, then })
+        return
+      }
+      go(next)
+      then?.()
     },
-    [openPath],
+    [openPath, go],
   )
 
   // The ref answers synchronously inside `navigate`; the state drives the
@@ -278,11 +294,12 @@ export function MemoryPage() {
           store={storeName}
           storeId={storeId}
           refresh={listRefresh}
-          onOpen={(doc) => {
-            if (!navigate({ doc })) return
-            setOpened(doc)
-            document.querySelector('.memory-main')?.scrollIntoView?.({ block: 'start' })
-          }}
+          onOpen={(doc) =>
+            navigate({ doc }, () => {
+              setOpened(doc)
+              document.querySelector('.memory-main')?.scrollIntoView?.({ block: 'start' })
+            })
+          }
           onChanged={() => {
             setListRefresh((n) => n + 1)
             setOutsideChange((n) => n + 1)
@@ -290,6 +307,18 @@ export function MemoryPage() {
         />
       )}
       <LeaveGuard when={unsaved} what={openPath ?? 'this document'} />
+      {pending && (
+        <UnsavedQuestion
+          what={openPath ?? 'this document'}
+          onStay={() => setPending(undefined)}
+          onLeave={() => {
+            onDirtyChange(false)
+            go(pending.next)
+            pending.then?.()
+            setPending(undefined)
+          }}
+        />
+      )}
     </Page>
   )
 }

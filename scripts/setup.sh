@@ -11,8 +11,8 @@ APT_PACKAGES=(
   libayatana-appindicator3-dev librsvg2-dev libssl-dev libxdo-dev
   # Keychain (Secret Service) and a D-Bus session for it
   dbus dbus-x11 gnome-keyring libsecret-tools libdbus-1-dev keyutils
-  # The real window under Xvfb, screenshots, WebDriver
-  xvfb xauth imagemagick xdotool webkit2gtk-driver
+  # The real window under Xvfb, screenshots, WebDriver, the tray test (tests/app/tray.py)
+  xvfb xauth imagemagick xdotool webkit2gtk-driver python3-dbus python3-gi
   # Browser tests
   chromium fonts-liberation
   # Python for the API contract check

@@ -7,10 +7,13 @@
 #   2. over WebDriver (tauri-driver + WebKitWebDriver) the sidebar lists every
 #      screen, Agents is shown, the UI knows it runs inside the app, and
 #      Settings shows the data folder the engine reports through api_call.
+#   3. the tray menu works when a desktop panel clicks it (tests/app/tray.py:
+#      Show window, Pause/Resume, Dream now against the fake model server, Quit).
 # Screenshots go to tests/artifacts/app/. Prints one PASS or FAIL line.
 #
-# Needs: xvfb xauth dbus imagemagick xdotool webkit2gtk-driver, node + `npm ci`
-# in tests/, and `cargo install tauri-driver --version ^2 --locked`.
+# Needs: xvfb xauth dbus imagemagick xdotool webkit2gtk-driver python3-dbus
+# python3-gi, node + `npm ci` in tests/, and `cargo install tauri-driver
+# --version ^2 --locked`.
 # Usage: tests/app/window.sh [--no-build]
 set -euo pipefail
 
@@ -29,8 +32,15 @@ if [[ ${1:-} != --inside ]]; then
       fail "the UI did not build"
     cargo build --manifest-path "$root/Cargo.toml" -p reverie-app --features custom-protocol ||
       fail "the app did not build"
+    # The tray test seeds its data with the CLI and dreams against the fake model server.
+    cargo build --manifest-path "$root/Cargo.toml" -p reverie-cli -p reverie-fake-model ||
+      fail "the CLI or the fake model server did not build"
   fi
   [[ -x $bin ]] || fail "no app binary at $bin; build it or drop --no-build"
+  for tool in reverie fake-model-server; do
+    [[ -x $root/target/debug/$tool ]] ||
+      fail "no $root/target/debug/$tool; cargo build -p reverie-cli -p reverie-fake-model, or drop --no-build"
+  done
   [[ -d $root/tests/node_modules ]] || (cd "$root/tests" && npm ci --no-audit --no-fund)
   export REVERIE_APP_BIN=$bin
   exec xvfb-run -a -s "-screen 0 1280x800x24 -nolisten tcp" dbus-run-session -- "$0" --inside
@@ -99,4 +109,6 @@ wait "$app_pid" 2>/dev/null || true
 app_pid=
 
 node "$root/tests/app/webdriver.mjs" "$bin" || fail "the UI did not render as expected (see above)"
+# Debian's interpreter: python3-dbus and python3-gi install for it only.
+/usr/bin/python3 "$root/tests/app/tray.py" "$bin" || fail "the tray menu did not work as expected (see above)"
 echo "PASS window test: the window shows the Reverie UI ($shot)"

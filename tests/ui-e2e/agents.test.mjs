@@ -9,55 +9,18 @@
 // keyboard-only walk through the Agents screen ends by deleting the agent.
 // Needs target/debug/reverie, target/debug/fake-model-server and ui/dist.
 import assert from 'node:assert/strict'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
-import os from 'node:os'
-import path from 'node:path'
 import { after, before, describe, test } from 'node:test'
-import {
-  bridgeCall,
-  launchBrowser,
-  openPage,
-  repoRoot,
-  screenshot,
-  seriousViolations,
-  serveUi,
-  startBridge,
-  startFakeModelServer,
-} from './harness.mjs'
+import { openPage, screenshot, seriousViolations, startStack } from './harness.mjs'
 
-const reverie = process.env.REVERIE_BIN ?? path.join(repoRoot, 'target/debug/reverie')
-let dataDir
-let fake
-let bridge
-let ui
-let browser
-
-const api = (method, params) => bridgeCall(bridge.url, method, params)
+const { dataDir, bridge, ui, browser, api, at, stop } = await startStack('agents')
+after(stop)
 
 before(async () => {
-  assert.ok(existsSync(reverie), `no reverie binary at ${reverie}: run cargo build -p reverie-cli`)
-  dataDir = mkdtempSync(path.join(os.tmpdir(), 'reverie-ui-agents-'))
-  fake = await startFakeModelServer()
-  bridge = await startBridge({
-    dataDir,
-    env: { ANTHROPIC_BASE_URL: fake.url, ANTHROPIC_API_KEY: 'sk-ant-test-agents' },
-  })
   // What the editor attaches and delegates to: a shared store and a second agent.
   await api('memory.create_store', { name: 'team-notes', description: 'What the team knows' })
   await api('agents.create', { name: 'fact-checker', provider: 'anthropic', model: 'claude-haiku-4-5' })
-  ui = await serveUi()
-  browser = await launchBrowser()
 })
 
-after(async () => {
-  await browser?.close()
-  await ui?.stop()
-  await bridge?.stop()
-  await fake?.stop()
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true })
-})
-
-const at = (screen) => `${ui.url}/?bridge=${encodeURIComponent(bridge.url)}#/${screen}`
 const focused = (page) =>
   page.evaluate(() => {
     const el = document.activeElement

@@ -7,69 +7,25 @@
 // and dark; screenshots into tests/artifacts/ui-e2e.
 // Needs target/debug/reverie, target/debug/fake-model-server and ui/dist.
 import assert from 'node:assert/strict'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
-import os from 'node:os'
-import path from 'node:path'
 import { after, before, describe, test } from 'node:test'
-import {
-  bridgeCall,
-  launchBrowser,
-  openPage,
-  repoRoot,
-  screenshot,
-  seriousViolations,
-  serveUi,
-  startBridge,
-  startFakeModelServer,
-  waitForFocus,
-} from './harness.mjs'
+import { openPage, screenshot, seriousViolations, startStack, waitForFocus } from './harness.mjs'
 
-const reverie = process.env.REVERIE_BIN ?? path.join(repoRoot, 'target/debug/reverie')
 const INDEX = '- /memories/notes.md: facts about the user\n'
 const NOTES = 'The user likes long, detailed answers.\n'
-let dataDir
-let fake
-let bridge
-let ui
-let browser
+const { fake, browser, api, at, script, runTask, stop } = await startStack('dreams', {
+  script: { fallback: { text: 'Done, briefly.' } },
+})
+after(stop)
 let sessionIds
 
-const api = (method, params) => bridgeCall(bridge.url, method, params)
-
-async function script(body) {
-  const response = await fetch(`${fake.url}/_fake/script`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  })
-  assert.ok(response.ok, await response.text())
-}
-
-/** Runs a task through the bridge and waits until its session has finished. */
-async function runTask(task) {
-  const { session_id } = await api('run.start', { agent: 'helper', task })
-  for (let i = 0; i < 200; i++) {
-    const { session } = await api('sessions.get', { id: session_id })
-    if (session.status !== 'running') return session_id
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-  throw new Error(`session ${session_id} did not finish`)
-}
-
-const at = (screen) => `${ui.url}/?bridge=${encodeURIComponent(bridge.url)}#/${screen}`
-
 before(async () => {
-  assert.ok(existsSync(reverie), `no reverie binary at ${reverie}: run cargo build -p reverie-cli`)
-  dataDir = mkdtempSync(path.join(os.tmpdir(), 'reverie-ui-dreams-'))
-  fake = await startFakeModelServer()
-  await script({ fallback: { text: 'Done, briefly.' } })
-  bridge = await startBridge({ dataDir, env: { ANTHROPIC_BASE_URL: fake.url, ANTHROPIC_API_KEY: 'sk-ant-test' } })
-  ui = await serveUi()
-  browser = await launchBrowser()
   await api('agents.create', { name: 'helper', provider: 'anthropic', model: 'claude-sonnet-4-5', system_prompt: 'You help.', tools: [] })
   await api('memory.write', { store: 'helper', path: '/memories/_index.md', content: INDEX })
   await api('memory.write', { store: 'helper', path: '/memories/notes.md', content: NOTES })
-  sessionIds = [await runTask('Summarise this report. Keep it short, please.'), await runTask('Answer in two lines at most.')]
+  sessionIds = [
+    await runTask('helper', 'Summarise this report. Keep it short, please.'),
+    await runTask('helper', 'Answer in two lines at most.'),
+  ]
   // The dream's answer: its proposal tool call, citing the sessions.
   await script({
     fallback: { text: 'Done, briefly.' },
@@ -120,14 +76,6 @@ before(async () => {
       },
     ],
   })
-})
-
-after(async () => {
-  await browser?.close()
-  await ui?.stop()
-  await bridge?.stop()
-  await fake?.stop()
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true })
 })
 
 describe('Dream review', () => {

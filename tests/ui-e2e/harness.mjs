@@ -2,10 +2,13 @@
 // URL, launch Debian's chromium through playwright-core, run axe-core, save
 // screenshots under tests/artifacts/. Tests against the real engine start
 // `reverie serve --port 0` (and the fake model server) with the same
-// `startServer`, then open the UI with `?bridge=URL`.
+// `startServer`, then open the UI with `?bridge=URL`; `startStack` does all
+// of that, and its tear-down, for a test file.
+import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
-import { mkdirSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { createRequire } from 'node:module'
+import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { chromium } from 'playwright-core'
@@ -14,6 +17,7 @@ const here = path.dirname(fileURLToPath(import.meta.url))
 export const repoRoot = path.resolve(here, '../..')
 export const artifactsDir = path.join(repoRoot, 'tests/artifacts/ui-e2e')
 const require = createRequire(import.meta.url)
+const reverieBin = process.env.REVERIE_BIN ?? path.join(repoRoot, 'target/debug/reverie')
 
 /**
  * Spawns `command args` and resolves once it prints an http://127.0.0.1:PORT
@@ -52,6 +56,11 @@ export function startServer(command, args, { env, cwd, timeoutMs = 15000 } = {})
       clearTimeout(timer)
       reject(new Error(`${command} exited with ${code} before printing a URL:\n${output}`))
     })
+    // A binary that is not there: a failed start-up, not an uncaught error.
+    child.once('error', (error) => {
+      clearTimeout(timer)
+      reject(new Error(`${command} did not start: ${error.message}`))
+    })
   })
 }
 
@@ -76,8 +85,7 @@ export function startFakeModelServer({ script } = {}) {
  * Open the UI at `${ui.url}/?bridge=${bridge.url}`.
  */
 export function startBridge({ dataDir, env } = {}) {
-  const bin = process.env.REVERIE_BIN ?? path.join(repoRoot, 'target/debug/reverie')
-  return startServer(bin, ['serve', '--port', '0', '--data-dir', dataDir], { env })
+  return startServer(reverieBin, ['serve', '--port', '0', '--data-dir', dataDir], { env })
 }
 
 /** Debian's chromium, with the flags this machine needs (see PLATFORM.md). */
@@ -146,4 +154,100 @@ export async function waitForFocus(page, read, want, timeoutMs = 5000) {
     await new Promise((resolve) => setTimeout(resolve, 25))
   }
   if (got !== want) throw new Error(`focus: expected ${JSON.stringify(want)}, found ${JSON.stringify(got)?.slice(0, 200)}`)
+}
+
+/**
+ * Calls one of the fake model server's control routes (`/_fake/ROUTE`): GET
+ * without a body, else POST it as JSON. Throws with the server's answer when
+ * it refuses; returns the JSON it sends back (null when it sends nothing).
+ */
+export async function fakeControl(fakeUrl, route, body) {
+  const response = await fetch(`${fakeUrl}/_fake/${route}`, {
+    method: body === undefined ? 'GET' : 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  })
+  const text = await response.text()
+  if (!response.ok) throw new Error(`/_fake/${route}: ${response.status} ${text}`)
+  return text ? JSON.parse(text) : null
+}
+
+/** The page errors a test checks, without chromium's log of the HTTP 4xx it was meant to get. */
+export const ignorable = (errors) => errors.filter((e) => !/Failed to load resource/.test(e))
+
+/**
+ * Starts what a browser test file drives, once, so every file shares one
+ * start-up and, above all, one tear-down (no process or folder outlives a
+ * run): a temp data folder (plus `dirs`, by name), the fake model server
+ * (loaded with `script`), `reverie serve` on the folder with
+ * ANTHROPIC_BASE_URL/ANTHROPIC_API_KEY pointing at the fake server (`env`,
+ * an object or a function of the stack, merged over them), the built UI and
+ * chromium. `bridge: false` starts only the UI and browser; `fake: false` the
+ * engine without the fake server or those variables; `browser: false` no
+ * chromium. Returns the pieces with `api`, `at`, `script`, `runTask` (resolves
+ * with the session id once it has finished) and `stop`, which undoes what was
+ * started in reverse order; a start-up that fails half-way stops what it had
+ * started before it throws.
+ */
+export async function startStack(name, options = {}) {
+  const { bridge: withBridge = true, browser: withBrowser = true, script: initialScript, env, dirs: dirNames = [] } = options
+  const withFake = withBridge && (options.fake ?? true)
+  if (withBridge) assert.ok(existsSync(reverieBin), `no reverie binary at ${reverieBin}: run cargo build -p reverie-cli`)
+  const stack = { dataDir: undefined, dirs: {}, fake: undefined, bridge: undefined, ui: undefined, browser: undefined }
+  let stopped = false
+  stack.stop = async () => {
+    if (stopped) return
+    stopped = true
+    // Each step runs even if one before it fails; the first failure is rethrown.
+    const failures = []
+    const attempt = async (step) => {
+      try {
+        await step()
+      } catch (error) {
+        failures.push(error)
+      }
+    }
+    await attempt(() => stack.browser?.close())
+    await attempt(() => stack.ui?.stop())
+    await attempt(() => stack.bridge?.stop())
+    await attempt(() => stack.fake?.stop())
+    for (const dir of [stack.dataDir, ...Object.values(stack.dirs)]) {
+      if (dir) await attempt(() => rmSync(dir, { recursive: true, force: true }))
+    }
+    if (failures.length > 0) throw failures[0]
+  }
+  stack.api = (method, params) => bridgeCall(stack.bridge.url, method, params)
+  stack.at = (screen) =>
+    stack.bridge ? `${stack.ui.url}/?bridge=${encodeURIComponent(stack.bridge.url)}#/${screen}` : `${stack.ui.url}/#/${screen}`
+  stack.script = (body) => fakeControl(stack.fake.url, 'script', body)
+  stack.runTask = async (agent, task) => {
+    const { session_id } = await stack.api('run.start', { agent, task })
+    for (let i = 0; i < 400; i++) {
+      const { session } = await stack.api('sessions.get', { id: session_id })
+      if (session.status !== 'running') return session_id
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+    throw new Error(`session ${session_id} did not finish`)
+  }
+
+  try {
+    const tempDir = (label) => mkdtempSync(path.join(os.tmpdir(), `reverie-ui-${label}-`))
+    if (withBridge) stack.dataDir = tempDir(name)
+    for (const dir of dirNames) stack.dirs[dir] = tempDir(`${name}-${dir}`)
+    if (withFake) {
+      stack.fake = await startFakeModelServer()
+      if (initialScript !== undefined) await stack.script(initialScript)
+    }
+    if (withBridge) {
+      const extra = typeof env === 'function' ? env(stack) : env
+      const defaults = withFake ? { ANTHROPIC_BASE_URL: stack.fake.url, ANTHROPIC_API_KEY: 'sk-ant-test-abcd' } : {}
+      stack.bridge = await startBridge({ dataDir: stack.dataDir, env: { ...defaults, ...extra } })
+    }
+    stack.ui = await serveUi()
+    if (withBrowser) stack.browser = await launchBrowser()
+  } catch (error) {
+    await stack.stop().catch(() => {})
+    throw error
+  }
+  return stack
 }

@@ -8,29 +8,14 @@
 // tests/artifacts/ui-e2e. Needs target/debug/reverie,
 // target/debug/fake-model-server and ui/dist.
 import assert from 'node:assert/strict'
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import os from 'node:os'
+import { writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { after, before, describe, test } from 'node:test'
-import {
-  bridgeCall,
-  launchBrowser,
-  openPage,
-  repoRoot,
-  screenshot,
-  seriousViolations,
-  serveUi,
-  startBridge,
-  startFakeModelServer,
-  waitForFocus,
-} from './harness.mjs'
+import { ignorable, openPage, screenshot, seriousViolations, startStack, waitForFocus } from './harness.mjs'
 
-const reverie = process.env.REVERIE_BIN ?? path.join(repoRoot, 'target/debug/reverie')
-let dataDir, files, fake, bridge, ui, browser
-
-const api = (method, params) => bridgeCall(bridge.url, method, params)
-const at = (screen) => `${ui.url}/?bridge=${encodeURIComponent(bridge.url)}#/${screen}`
-const ignorable = (errors) => errors.filter((e) => !/Failed to load resource/.test(e))
+const { dirs, browser, api, at, stop } = await startStack('import', { dirs: ['files'] })
+after(stop)
+const { files } = dirs
 
 const conversation = (question, answer) => ({
   messages: [
@@ -47,13 +32,6 @@ const conversation = (question, answer) => ({
 })
 
 before(async () => {
-  assert.ok(existsSync(reverie), `no reverie binary at ${reverie}: run cargo build -p reverie-cli`)
-  dataDir = mkdtempSync(path.join(os.tmpdir(), 'reverie-ui-import-'))
-  files = mkdtempSync(path.join(os.tmpdir(), 'reverie-ui-import-files-'))
-  fake = await startFakeModelServer()
-  bridge = await startBridge({ dataDir, env: { ANTHROPIC_BASE_URL: fake.url, ANTHROPIC_API_KEY: 'test' } })
-  ui = await serveUi()
-  browser = await launchBrowser()
   await api('agents.create', { name: 'billing', provider: 'anthropic', model: 'claude-sonnet-4-5', system_prompt: 'You help.', tools: [] })
   writeFileSync(
     path.join(files, 'conversations.jsonl'),
@@ -64,14 +42,6 @@ before(async () => {
     ].join('\n') + '\n',
   )
   writeFileSync(path.join(files, 'not-conversations.jsonl'), '{"hello": "world"}\n')
-})
-
-after(async () => {
-  await browser?.close()
-  await ui?.stop()
-  await bridge?.stop()
-  await fake?.stop()
-  for (const dir of [dataDir, files]) if (dir) rmSync(dir, { recursive: true, force: true })
 })
 
 describe('Import sessions', () => {

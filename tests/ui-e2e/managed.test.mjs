@@ -13,64 +13,37 @@
 // screenshots into tests/artifacts/ui-e2e.
 // Needs target/debug/reverie, target/debug/fake-model-server and ui/dist.
 import assert from 'node:assert/strict'
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
-import os from 'node:os'
+import { readdirSync, readFileSync, statSync } from 'node:fs'
 import path from 'node:path'
 import { after, before, describe, test } from 'node:test'
-import {
-  bridgeCall,
-  launchBrowser,
-  openPage,
-  repoRoot,
-  screenshot,
-  seriousViolations,
-  serveUi,
-  startBridge,
-  startFakeModelServer,
-  waitForFocus,
-} from './harness.mjs'
+import { fakeControl, ignorable, openPage, screenshot, seriousViolations, startStack, waitForFocus } from './harness.mjs'
 
-const reverie = process.env.REVERIE_BIN ?? path.join(repoRoot, 'target/debug/reverie')
 const KEY = 'sk-ant-managed-e2e-4b2e'
 const NOTES = '# Notes\n\nThe user likes long answers.\n'
 const TEAMMATE = '# Notes\n\nThe user likes long answers.\nA teammate: the user reads on a phone.\n'
 const LOCAL_LINE = 'Here: the user prefers bullet points.'
 const STYLE = '# Style\n\nShort answers, in bullet points.\n'
-let dataDir
-let fake
-let bridge
-let ui
-let browser
+const { dataDir, fake, browser, api, at, stop, runTask: runAndWait } = await startStack('managed', {
+  // Only this key is accepted, by the Messages API and Managed Agents alike.
+  script: { api_key: KEY, fallback: { text: 'Done, briefly.' } },
+  // No key in the environment: the bridge must find it in the keychain.
+  env: { ANTHROPIC_API_KEY: '' },
+})
+after(async () => {
+  await api('keys.delete', { provider: 'anthropic' }).catch(() => {})
+  await stop()
+})
 let remoteStore
 
-const api = (method, params) => bridgeCall(bridge.url, method, params)
-const at = (screen) => `${ui.url}/?bridge=${encodeURIComponent(bridge.url)}#/${screen}`
-const ignorable = (errors) => errors.filter((e) => !/Failed to load resource/.test(e))
-
 /** Calls one of the fake server's control routes. */
-async function control(route, body) {
-  const response = await fetch(`${fake.url}/_fake/${route}`, {
-    method: body === undefined ? 'GET' : 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  })
-  const text = await response.text()
-  assert.ok(response.ok, text)
-  return text ? JSON.parse(text) : null
-}
+const control = (route, body) => fakeControl(fake.url, route, body)
 
-/** Runs a task through the bridge and waits until its session has finished. */
+/** Runs a task as helper, waits until its session has finished, and checks that it completed. */
 async function runTask(task) {
-  const { session_id } = await api('run.start', { agent: 'helper', task })
-  for (let i = 0; i < 200; i++) {
-    const { session } = await api('sessions.get', { id: session_id })
-    if (session.status !== 'running') {
-      assert.equal(session.status, 'completed', session.error ?? '')
-      return session_id
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-  throw new Error(`session ${session_id} did not finish`)
+  const id = await runAndWait('helper', task)
+  const { session } = await api('sessions.get', { id })
+  assert.equal(session.status, 'completed', session.error ?? '')
+  return id
 }
 
 /** Every file under `dir`, recursively. */
@@ -82,28 +55,10 @@ function filesUnder(dir) {
 }
 
 before(async () => {
-  assert.ok(existsSync(reverie), `no reverie binary at ${reverie}: run cargo build -p reverie-cli`)
-  dataDir = mkdtempSync(path.join(os.tmpdir(), 'reverie-ui-managed-'))
-  fake = await startFakeModelServer()
-  // Only this key is accepted, by the Messages API and Managed Agents alike.
-  await control('script', { api_key: KEY, fallback: { text: 'Done, briefly.' } })
-  // No key in the environment: the bridge must find it in the keychain.
-  bridge = await startBridge({ dataDir, env: { ANTHROPIC_BASE_URL: fake.url, ANTHROPIC_API_KEY: '' } })
   await api('keys.delete', { provider: 'anthropic' })
-  ui = await serveUi()
-  browser = await launchBrowser()
   await api('agents.create', { name: 'helper', provider: 'anthropic', model: 'claude-sonnet-4-5', system_prompt: 'You help.', tools: [] })
   await api('memory.write', { store: 'helper', path: '/memories/_index.md', content: '- notes.md: facts about the user\n' })
   await api('memory.write', { store: 'helper', path: '/memories/notes.md', content: NOTES })
-})
-
-after(async () => {
-  if (bridge) await api('keys.delete', { provider: 'anthropic' }).catch(() => {})
-  await browser?.close()
-  await ui?.stop()
-  await bridge?.stop()
-  await fake?.stop()
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true })
 })
 
 // The tests run in order: each starts where the one before left off.

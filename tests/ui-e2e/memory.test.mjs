@@ -5,64 +5,28 @@
 // light and dark, screenshots into tests/artifacts/ui-e2e.
 // Needs target/debug/reverie, target/debug/fake-model-server and ui/dist.
 import assert from 'node:assert/strict'
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import os from 'node:os'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { after, before, describe, test } from 'node:test'
-import {
-  bridgeCall,
-  launchBrowser,
-  openPage,
-  repoRoot,
-  screenshot,
-  seriousViolations,
-  serveUi,
-  startBridge,
-  startFakeModelServer,
-  waitForFocus,
-} from './harness.mjs'
+import { openPage, screenshot, seriousViolations, startStack, waitForFocus } from './harness.mjs'
 
-const reverie = process.env.REVERIE_BIN ?? path.join(repoRoot, 'target/debug/reverie')
 const ORIGINAL = '# Notes\n\nThe user writes in British English.\n'
-let dataDir
-let mirrorDir
-let downloadsDir
-let fake
-let bridge
-let ui
-let browser
+const { dirs, browser, api, at, stop } = await startStack('memory', {
+  dirs: ['mirror', 'downloads'],
+  env: ({ dirs }) => ({ REVERIE_DOWNLOADS_DIR: dirs.downloads }),
+})
+after(stop)
+const { mirror: mirrorDir, downloads: downloadsDir } = dirs
 
-const api = (method, params) => bridgeCall(bridge.url, method, params)
-
-const at = (screen) => `${ui.url}/?bridge=${encodeURIComponent(bridge.url)}#/${screen}`
 // The editor's text, line by line (empty lines hold only a <br>).
 const editorText = (page) =>
   page.evaluate(() => Array.from(document.querySelectorAll('.cm-content .cm-line'), (l) => l.textContent).join('\n'))
 
 before(async () => {
-  assert.ok(existsSync(reverie), `no reverie binary at ${reverie}: run cargo build -p reverie-cli`)
-  dataDir = mkdtempSync(path.join(os.tmpdir(), 'reverie-ui-memory-'))
-  mirrorDir = mkdtempSync(path.join(os.tmpdir(), 'reverie-ui-mirror-'))
-  downloadsDir = mkdtempSync(path.join(os.tmpdir(), 'reverie-ui-downloads-'))
-  fake = await startFakeModelServer()
-  bridge = await startBridge({
-    dataDir,
-    env: { ANTHROPIC_BASE_URL: fake.url, ANTHROPIC_API_KEY: 'sk-ant-test', REVERIE_DOWNLOADS_DIR: downloadsDir },
-  })
-  ui = await serveUi()
-  browser = await launchBrowser()
   await api('agents.create', { name: 'writer', provider: 'anthropic', model: 'claude-sonnet-4-5', system_prompt: 'You write.', tools: ['memory'] })
   await api('memory.write', { store: 'writer', path: '/memories/notes.md', content: ORIGINAL })
   await api('memory.write', { store: 'writer', path: '/memories/_index.md', content: '- notes.md: facts about the user\n' })
   await api('memory.write', { store: 'writer', path: '/memories/projects/plan.md', content: '# Plan\n\nShip the editor.\n' })
-})
-
-after(async () => {
-  await browser?.close()
-  await ui?.stop()
-  await bridge?.stop()
-  await fake?.stop()
-  for (const dir of [dataDir, mirrorDir, downloadsDir]) if (dir) rmSync(dir, { recursive: true, force: true })
 })
 
 describe('Memory store editor', () => {

@@ -7,63 +7,27 @@
 // setup lands on Agents and does not come back on its own. Driven with the
 // keyboard. Needs target/debug/reverie, target/debug/fake-model-server and ui/dist.
 import assert from 'node:assert/strict'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
-import os from 'node:os'
-import path from 'node:path'
 import { after, before, describe, test } from 'node:test'
-import {
-  bridgeCall,
-  launchBrowser,
-  openPage,
-  repoRoot,
-  screenshot,
-  seriousViolations,
-  serveUi,
-  startBridge,
-  startFakeModelServer,
-} from './harness.mjs'
+import { openPage, screenshot, seriousViolations, startStack } from './harness.mjs'
 
-const reverie = process.env.REVERIE_BIN ?? path.join(repoRoot, 'target/debug/reverie')
 const KEY = 'sk-ant-onboarding-test-7f3e'
 const ANSWER = 'Three things I can do: research, summarise, and remember what you like.'
-let dataDir
-let fake
-let bridge
-let ui
-let browser
-
-const api = (method, params) => bridgeCall(bridge.url, method, params)
+const { fake, browser, api, at, stop } = await startStack('onboarding', {
+  // The fake server accepts only this key, so the wrong one gets a real 401.
+  script: { api_key: KEY, fallback: { text: ANSWER, chunk_size: 4, chunk_delay_ms: 15 } },
+  // No key in the environment: this is a first run, the key must come from the keychain.
+  env: { ANTHROPIC_API_KEY: '', OPENAI_BASE_URL: '', OPENAI_API_KEY: '' },
+})
+after(async () => {
+  await api('keys.delete', { provider: 'anthropic' }).catch(() => {})
+  await stop()
+})
 
 before(async () => {
-  assert.ok(existsSync(reverie), `no reverie binary at ${reverie}: run cargo build -p reverie-cli`)
-  dataDir = mkdtempSync(path.join(os.tmpdir(), 'reverie-ui-onboarding-'))
-  fake = await startFakeModelServer()
-  // The fake server accepts only this key, so the wrong one gets a real 401.
-  const scripted = await fetch(`${fake.url}/_fake/script`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ api_key: KEY, fallback: { text: ANSWER, chunk_size: 4, chunk_delay_ms: 15 } }),
-  })
-  assert.ok(scripted.ok, await scripted.text())
-  // No key in the environment: this is a first run, the key must come from the keychain.
-  const env = { ANTHROPIC_BASE_URL: fake.url, ANTHROPIC_API_KEY: '', OPENAI_BASE_URL: '', OPENAI_API_KEY: '' }
-  bridge = await startBridge({ dataDir, env })
   // A key left in this session's keychain by an earlier run would make this not a first run.
   await api('keys.delete', { provider: 'anthropic' })
-  ui = await serveUi()
-  browser = await launchBrowser()
 })
 
-after(async () => {
-  if (bridge) await api('keys.delete', { provider: 'anthropic' }).catch(() => {})
-  await browser?.close()
-  await ui?.stop()
-  await bridge?.stop()
-  await fake?.stop()
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true })
-})
-
-const at = (screen) => `${ui.url}/?bridge=${encodeURIComponent(bridge.url)}#/${screen}`
 const focusedText = (page) => page.evaluate(() => document.activeElement?.textContent ?? '')
 
 describe('First-run onboarding', () => {

@@ -7,33 +7,14 @@
 // builder driven by the keyboard alone. Needs target/debug/reverie,
 // target/debug/fake-model-server and ui/dist.
 import assert from 'node:assert/strict'
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import os from 'node:os'
+import { readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { after, before, describe, test } from 'node:test'
-import {
-  bridgeCall,
-  launchBrowser,
-  openPage,
-  repoRoot,
-  screenshot,
-  seriousViolations,
-  serveUi,
-  startBridge,
-  startFakeModelServer,
-} from './harness.mjs'
+import { openPage, screenshot, seriousViolations, startStack } from './harness.mjs'
 
-const reverie = process.env.REVERIE_BIN ?? path.join(repoRoot, 'target/debug/reverie')
 const ANSWER = '## Summary\nThe 14:02 deploy broke checkout. Total: 37 tickets.\n\n## Findings\nPayments timed out for 40 minutes.\n'
-let dataDir, fake, bridge, ui, browser, sessionId
-
-const api = (method, params) => bridgeCall(bridge.url, method, params)
-
-before(async () => {
-  assert.ok(existsSync(reverie), `no reverie binary at ${reverie}: run cargo build -p reverie-cli`)
-  dataDir = mkdtempSync(path.join(os.tmpdir(), 'reverie-ui-rubrics-'))
-  fake = await startFakeModelServer()
-  const script = {
+const { dataDir, browser, api, at, runTask, stop } = await startStack('rubrics', {
+  script: {
     rules: [
       {
         // The grader judges the one judged criterion: index 1 once the word
@@ -58,16 +39,12 @@ before(async () => {
       },
     ],
     fallback: { text: ANSWER },
-  }
-  const scripted = await fetch(`${fake.url}/_fake/script`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(script),
-  })
-  assert.ok(scripted.ok, await scripted.text())
-  bridge = await startBridge({ dataDir, env: { ANTHROPIC_BASE_URL: fake.url, ANTHROPIC_API_KEY: 'sk-ant-test-abcd' } })
-  ui = await serveUi()
-  browser = await launchBrowser()
+  },
+})
+after(stop)
+let sessionId
+
+before(async () => {
   await api('agents.create', {
     name: 'writer',
     provider: 'anthropic',
@@ -75,24 +52,10 @@ before(async () => {
     system_prompt: 'You write incident summaries.',
     tools: [],
   })
-  sessionId = (await api('run.start', { agent: 'writer', task: 'Summarise last night’s incident.' })).session_id
-  for (let i = 0; i < 100; i++) {
-    const { session } = await api('sessions.get', { id: sessionId })
-    if (session.status !== 'running') break
-    await new Promise((r) => setTimeout(r, 100))
-  }
+  sessionId = await runTask('writer', 'Summarise last night’s incident.')
   assert.equal((await api('sessions.get', { id: sessionId })).session.final_answer, ANSWER)
 })
 
-after(async () => {
-  await browser?.close()
-  await ui?.stop()
-  await bridge?.stop()
-  await fake?.stop()
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true })
-})
-
-const at = (screen) => `${ui.url}/?bridge=${encodeURIComponent(bridge.url)}#/${screen}`
 const criterionNames = (page) =>
   page.getByTestId('criterion').evaluateAll((cards) => cards.map((c) => c.querySelector('.criterion-name input').value))
 const focused = (page) =>

@@ -3,59 +3,19 @@
 // `reverie serve`; then Settings shows where the model key came from.
 // Needs target/debug/reverie, target/debug/fake-model-server and ui/dist.
 import assert from 'node:assert/strict'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
-import os from 'node:os'
-import path from 'node:path'
-import { after, before, describe, test } from 'node:test'
-import {
-  launchBrowser,
-  openPage,
-  repoRoot,
-  screenshot,
-  seriousViolations,
-  serveUi,
-  startBridge,
-  startFakeModelServer,
-} from './harness.mjs'
+import { after, describe, test } from 'node:test'
+import { openPage, screenshot, seriousViolations, startStack } from './harness.mjs'
 
-const reverie = process.env.REVERIE_BIN ?? path.join(repoRoot, 'target/debug/reverie')
 const ANSWER = 'Hello from the fake model, streamed in small pieces.'
-let dataDir
-let fake
-let bridge
-let ui
-let browser
-
-before(async () => {
-  assert.ok(existsSync(reverie), `no reverie binary at ${reverie}: run cargo build -p reverie-cli`)
-  dataDir = mkdtempSync(path.join(os.tmpdir(), 'reverie-ui-run-'))
-  fake = await startFakeModelServer()
-  const scripted = await fetch(`${fake.url}/_fake/script`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ fallback: { text: ANSWER, chunk_size: 4, chunk_delay_ms: 20 } }),
-  })
-  assert.ok(scripted.ok, await scripted.text())
-  bridge = await startBridge({
-    dataDir,
-    env: { ANTHROPIC_BASE_URL: fake.url, ANTHROPIC_API_KEY: 'sk-ant-test-abcd' },
-  })
-  ui = await serveUi()
-  browser = await launchBrowser()
+// The engine's key is the default test key, which ends in "abcd" (Settings shows that).
+const { bridge, browser, at, stop } = await startStack('run', {
+  script: { fallback: { text: ANSWER, chunk_size: 4, chunk_delay_ms: 20 } },
 })
-
-after(async () => {
-  await browser?.close()
-  await ui?.stop()
-  await bridge?.stop()
-  await fake?.stop()
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true })
-})
+after(stop)
 
 describe('Agents: create and run', () => {
   test('a Writer from its template runs a task and the answer streams in', async () => {
     const { page, context, errors } = await openPage(browser)
-    const at = (screen) => `${ui.url}/?bridge=${encodeURIComponent(bridge.url)}#/${screen}`
 
     await page.goto(at('agents'))
     await page.getByRole('heading', { name: 'No agents yet' }).waitFor()
@@ -126,7 +86,6 @@ describe('Agents: create and run', () => {
 
   test('the new screens have no serious accessibility violations in dark mode', async () => {
     const { page, context, errors } = await openPage(browser, { colorScheme: 'dark' })
-    const at = (screen) => `${ui.url}/?bridge=${encodeURIComponent(bridge.url)}#/${screen}`
     await page.goto(at('agents'))
     await page.getByRole('button', { name: 'New agent' }).click()
     await page.getByRole('dialog', { name: 'New agent' }).waitFor()

@@ -2,22 +2,13 @@
 // keyboard, themes follow the OS and the toggle, and axe-core finds no
 // serious or critical problems on any screen in either theme.
 import assert from 'node:assert/strict'
-import { after, before, describe, test } from 'node:test'
-import { launchBrowser, openPage, screenshot, seriousViolations, serveUi } from './harness.mjs'
+import { after, describe, test } from 'node:test'
+import { openPage, screenshot, seriousViolations, startStack } from './harness.mjs'
 
 const SCREENS = ['Agents', 'Sessions', 'Memory', 'Dreams', 'Rubrics', 'Settings']
-let server
-let browser
-
-before(async () => {
-  server = await serveUi()
-  browser = await launchBrowser()
-})
-
-after(async () => {
-  await browser?.close()
-  await server?.stop()
-})
+// The UI alone: no engine behind it.
+const { ui: server, browser, stop } = await startStack('shell', { bridge: false })
+after(stop)
 
 describe('app shell', () => {
   test('renders the sidebar, the main landmark, and Agents says how to connect an engine', async () => {

@@ -4,10 +4,15 @@
 #   - cold start: launch to the window being visible, and to the UI painted
 #     (the second is polled with screenshots, so it is coarse, ~0.1 s);
 #   - idle memory of the whole app (the app and its WebKit processes) after
-#     it has sat idle: summed RSS (double-counts shared pages) and summed PSS.
-# Each run gets a fresh data folder and WebKit profile, as on first launch.
+#     it has sat idle: summed RSS (double-counts shared pages) and summed PSS;
+#   - the same for the floor beneath it, in the same run: a Tauri window
+#     showing one line of text (example `blank_window`), nothing of Reverie.
+#     The difference is what Reverie itself costs.
+# Each run gets a fresh data folder and WebKit profile, as on first launch;
+# app and floor runs alternate, so load on the machine hits both alike.
 # Usage: tests/app/perf.sh [BINARY] [RUNS]   (default: release build if
-# present, else debug; build with --features custom-protocol)
+# present, else debug; build with --features custom-protocol, and the floor
+# with --example blank_window)
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -18,14 +23,15 @@ if [[ ${1:-} != --inside ]]; then
     [[ -x $bin ]] || bin=$root/target/debug/reverie-app
   fi
   [[ -x $bin ]] || { echo "no app binary at $bin: cargo build -p reverie-app --features custom-protocol"; exit 1; }
-  export PERF_BIN=$bin PERF_RUNS=${2:-5}
+  floor=$(dirname "$bin")/examples/blank_window
+  [[ -x $floor ]] || { echo "no floor binary at $floor: cargo build -p reverie-app --features custom-protocol --example blank_window (same profile as the app)"; exit 1; }
+  export PERF_BIN=$bin PERF_FLOOR=$floor PERF_RUNS=${2:-5}
   exec xvfb-run -a -s "-screen 0 1280x800x24 -nolisten tcp" dbus-run-session -- "$0" --inside
 fi
 
-bin=$PERF_BIN
 runs=$PERF_RUNS
 idle_seconds=5
-echo "binary: $bin ($(du -h "$bin" | cut -f1)), $runs runs, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "binary: $PERF_BIN ($(du -h "$PERF_BIN" | cut -f1)), floor: $PERF_FLOOR, $runs runs each, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 
 descendants() {
   local pid=$1 child
@@ -35,8 +41,10 @@ descendants() {
 
 kib_field() { awk -v f="$1:" '$1 == f { s += $2 } END { print s + 0 }' "${@:2}" 2>/dev/null; }
 
-visible_ms=() painted_ms=()
-for run in $(seq 1 "$runs"); do
+# One cold start of $1; sets `visible`, `painted` (ms) and, when $2 is
+# "memory", the idle memory figures of that run.
+launch() {
+  local bin=$1 with_memory=${2:-} scratch start pid window colours
   scratch=$(mktemp -d)
   export REVERIE_DATA_DIR=$scratch/data XDG_DATA_HOME=$scratch/xdg-data \
     XDG_CACHE_HOME=$scratch/xdg-cache XDG_CONFIG_HOME=$scratch/xdg-config
@@ -45,29 +53,30 @@ for run in $(seq 1 "$runs"); do
   pid=$!
   window=
   until window=$(xdotool search --onlyvisible --name '^Reverie$' 2>/dev/null | head -n1) && [[ -n $window ]]; do
-    kill -0 "$pid" 2>/dev/null || { echo "the app exited: $(tail -n5 "$scratch/app.log")"; exit 1; }
+    kill -0 "$pid" 2>/dev/null || { echo "$bin exited: $(tail -n5 "$scratch/app.log")"; exit 1; }
     (( $(date +%s%N) - start < 30000000000 )) || { echo "no window after 30 s"; exit 1; }
     sleep 0.01
   done
   visible=$(( ($(date +%s%N) - start) / 1000000 ))
-  until colours=$(import -window "$window" png:- 2>/dev/null | convert - -format '%k' info:) && (( colours >= 64 )); do
-    (( $(date +%s%N) - start < 30000000000 )) || { echo "the UI never painted"; exit 1; }
+  # The floor paints one line of text: a few colours, not a UI's many.
+  local enough=64
+  [[ $bin == "$PERF_FLOOR" ]] && enough=4
+  until colours=$(import -window "$window" png:- 2>/dev/null | convert - -format '%k' info:) && (( colours >= enough )); do
+    (( $(date +%s%N) - start < 30000000000 )) || { echo "$bin never painted"; exit 1; }
   done
   painted=$(( ($(date +%s%N) - start) / 1000000 ))
-  visible_ms+=("$visible") painted_ms+=("$painted")
-  echo "run $run: window visible after ${visible} ms, UI painted after ~${painted} ms"
 
-  if (( run == runs )); then
+  if [[ $with_memory == memory ]]; then
     sleep "$idle_seconds"
+    local pids rollups=() p
     mapfile -t pids < <(descendants "$pid")
-    rollups=()
     for p in "${pids[@]}"; do rollups+=("/proc/$p/smaps_rollup"); done
     rss=$(kib_field Rss "${rollups[@]}")
     pss=$(kib_field Pss "${rollups[@]}")
     pss_anon=$(kib_field Pss_Anon "${rollups[@]}")
     pss_file=$(kib_field Pss_File "${rollups[@]}")
     names=$(for p in "${pids[@]}"; do cat "/proc/$p/comm" 2>/dev/null; done | sort | uniq -c | awk '{printf "%s%s x%s", sep, $2, $1; sep=", "}')
-    # The largest file-backed mappings by PSS, across the app's processes.
+    # The largest file-backed mappings by PSS, across the processes.
     top_files=$(for p in "${pids[@]}"; do cat "/proc/$p/smaps" 2>/dev/null; done | awk '
       /^[0-9a-f]+-[0-9a-f]+ / { file = ($6 ~ /^\//) ? $6 : "" }
       $1 == "Pss:" && file != "" { pss[file] += $2 }
@@ -76,14 +85,29 @@ for run in $(seq 1 "$runs"); do
   fi
   kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true
   rm -rf "$scratch"
+}
+
+visible_ms=() painted_ms=() floor_visible_ms=() floor_painted_ms=()
+for run in $(seq 1 "$runs"); do
+  last=
+  (( run == runs )) && last=memory
+  launch "$PERF_FLOOR" "$last"
+  floor_visible_ms+=("$visible") floor_painted_ms+=("$painted")
+  if [[ -n $last ]]; then floor_pss=$pss floor_rss=$rss floor_anon=$pss_anon floor_file=$pss_file; fi
+  launch "$PERF_BIN" "$last"
+  visible_ms+=("$visible") painted_ms+=("$painted")
+  echo "run $run: app window visible after ${visible} ms, UI painted after ~${painted} ms (floor: ${floor_visible_ms[-1]} / ${floor_painted_ms[-1]} ms)"
 done
 
 median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : int((v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
 minmax() { printf '%s\n' "$@" | sort -n | sed -n '1p;$p' | paste -sd- -; }
-echo "cold start, launch to window visible: median $(median "${visible_ms[@]}") ms (range $(minmax "${visible_ms[@]}") ms) — target < 1500 ms"
-echo "cold start, launch to UI painted:     median $(median "${painted_ms[@]}") ms (range $(minmax "${painted_ms[@]}") ms)"
-echo "idle memory after ${idle_seconds} s ($names): PSS $(( pss / 1024 )) MB, RSS sum $(( rss / 1024 )) MB — target < 150 MB"
+mb() { echo $(( $1 / 1024 )); }
+echo "cold start, launch to window visible: median $(median "${visible_ms[@]}") ms (range $(minmax "${visible_ms[@]}") ms) — target < 1500 ms; floor $(median "${floor_visible_ms[@]}") ms"
+echo "cold start, launch to UI painted:     median $(median "${painted_ms[@]}") ms (range $(minmax "${painted_ms[@]}") ms); floor (one line of text) $(median "${floor_painted_ms[@]}") ms"
+echo "idle memory after ${idle_seconds} s ($names): PSS $(mb "$pss") MB, RSS sum $(mb "$rss") MB — target < 150 MB"
 # Where it goes: heap and stacks, against mapped code (mostly WebKitGTK's
 # libraries, shared with every other WebKit app on the machine).
-echo "  of the PSS: anonymous (heaps, JS) $(( pss_anon / 1024 )) MB, file-backed (binaries and libraries) $(( pss_file / 1024 )) MB"
+echo "  of the PSS: anonymous (heaps, JS) $(mb "$pss_anon") MB, file-backed (binaries and libraries) $(mb "$pss_file") MB"
 echo "  largest file-backed mappings: $top_files"
+echo "idle memory of the floor (a blank Tauri window, same run): PSS $(mb "$floor_pss") MB (anonymous $(mb "$floor_anon"), file-backed $(mb "$floor_file")), RSS sum $(mb "$floor_rss") MB"
+echo "  Reverie's own share: PSS +$(mb $(( pss - floor_pss ))) MB (anonymous +$(mb $(( pss_anon - floor_anon ))), file-backed +$(mb $(( pss_file - floor_file ))))"

@@ -14,13 +14,16 @@ import './styles/shell.css'
 import './styles/forms.css'
 
 applyTheme()
-// The screen's code loads while React starts, not after it.
-preloadScreenFor(window.location.hash)
 
 const router = createHashRouter(routes)
+const render = () =>
+  createRoot(document.getElementById('root')!).render(
+    <StrictMode>
+      <RouterProvider router={router} />
+    </StrictMode>,
+  )
 
-createRoot(document.getElementById('root')!).render(
-  <StrictMode>
-    <RouterProvider router={router} />
-  </StrictMode>,
-)
+// The first screen's code loads beside the app's own, and the first render
+// waits for it (at most a moment), so it paints that screen, not "Loading…".
+const atMost = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
+void Promise.race([preloadScreenFor(window.location.hash), atMost(300)]).then(render)

@@ -260,6 +260,9 @@ export function nextError(errors: readonly number[], current: number, direction:
 
 export const PAGE_SIZE = 200
 
+/** The first page of a session's timeline, unfiltered: what opening it asks first. */
+export const firstPageParams = (id: string) => ({ id, offset: 0, limit: PAGE_SIZE })
+
 /**
  * The parts of a long timeline in memory, by page. Pages far from the view
  * are dropped so a 100k-event session keeps a bounded footprint.

@@ -5,7 +5,8 @@
  * caching and refetching across screens come later.
  */
 import { useEffect, useState } from 'react'
-import { ApiError, call, type ApiMethod, type ParamsOf, type ResultOf } from '../api'
+import { ApiError, type ApiMethod, type ParamsOf, type ResultOf } from '../api'
+import { callOrTake } from './prefetch'
 
 export type CallState<T> =
   | { status: 'loading' }
@@ -25,7 +26,8 @@ export function useCall<M extends ApiMethod>(
     let current = true
     const settle = (state: CallState<ResultOf<M>>) => current && setAnswer({ request, state })
     const [name, args] = JSON.parse(request) as [M, ParamsOf<M>, number]
-    call(name, args).then(
+    // A deep link may have asked already (see prefetch.ts).
+    callOrTake(name, args).then(
       (data) => settle({ status: 'ok', data }),
       (error: unknown) =>
         settle({

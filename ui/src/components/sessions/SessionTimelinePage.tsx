@@ -14,6 +14,7 @@ import { useCallback, useEffect, useMemo, useRef, useState, type KeyboardEvent }
 import { Link, useParams } from 'react-router'
 import { ApiError, call, type SessionDetail, type TimelineMarks, type TimelinePage } from '../../api'
 import { download } from '../../state/download'
+import { callOrTake } from '../../state/prefetch'
 import { useCall } from '../../state/useCall'
 import {
   KIND_GROUPS,
@@ -22,6 +23,7 @@ import {
   buildLanes,
   durationOf,
   firstLine,
+  firstPageParams,
   formatCost,
   formatMs,
   formatTokens,
@@ -47,7 +49,7 @@ export function SessionTimelinePage() {
   // Asked at once, in parallel with `sessions.get`: the rows are what matter.
   const [first] = useState<FirstPage>(() => ({
     id,
-    promise: call('sessions.page', { id, offset: 0, limit: PAGE_SIZE }),
+    promise: callOrTake('sessions.page', firstPageParams(id)),
   }))
   first.promise.catch(() => {})
   const detail = useCall('sessions.get', { id })

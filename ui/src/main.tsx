@@ -1,12 +1,12 @@
 /**
- * Entry point. Hash routing keeps every address served by the one index.html
+ * The app, started by boot.ts. Hash routing keeps every address served by the one index.html
  * (inside Tauri and from any static server) and keeps `?bridge=` in place.
  */
 import { StrictMode } from 'react'
 import { createRoot } from 'react-dom/client'
 import { createHashRouter, RouterProvider } from 'react-router'
 import { routes } from './App'
-import { preloadScreenFor } from './lazyPages'
+import { screenReadyFor } from './lazyPages'
 import { applyTheme } from './state/theme'
 import './styles/tokens.css'
 import './styles/base.css'
@@ -23,7 +23,7 @@ const render = () =>
     </StrictMode>,
   )
 
-// The first screen's code loads beside the app's own, and the first render
+// boot.ts started the first screen's code beside this; the first render
 // waits for it (at most a moment), so it paints that screen, not "Loading…".
 const atMost = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
-void Promise.race([preloadScreenFor(window.location.hash), atMost(300)]).then(render)
+void Promise.race([screenReadyFor(window.location.hash), atMost(300)]).then(render)

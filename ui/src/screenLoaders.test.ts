@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { screenFor } from './lazyPages'
+import { screenFor } from './screenLoaders'
 import { screens } from './screens'
 
 describe('screenFor', () => {

@@ -59,6 +59,23 @@ describe('Sessions', () => {
     expect(lastOverview()).toEqual({ limit: 500 })
   })
 
+  test('closing the import panel gives focus back to its button at once, not a frame later', async () => {
+    const user = userEvent.setup()
+    render(
+      <MemoryRouter>
+        <SessionsPage />
+      </MemoryRouter>,
+    )
+    const open = await screen.findByRole('button', { name: 'Import sessions…' })
+    await user.click(open)
+    const panel = screen.getByRole('dialog', { name: 'Import sessions' })
+    await vi.waitFor(() => expect(within(panel).getByRole('combobox', { name: 'Into agent' })).toHaveFocus())
+    await user.keyboard('{Escape}')
+    // Checked right away: the panel is gone and focus is already back.
+    expect(screen.queryByRole('dialog', { name: 'Import sessions' })).toBeNull()
+    expect(open).toHaveFocus()
+  })
+
   test('filters become the engine’s parameters; no match says what to do', async () => {
     const user = userEvent.setup()
     render(

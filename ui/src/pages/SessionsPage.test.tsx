@@ -40,15 +40,18 @@ afterEach(async () => {
   await bridge.close()
 })
 
+const renderSessions = () =>
+  render(
+    <MemoryRouter>
+      <SessionsPage />
+    </MemoryRouter>,
+  )
+
 const lastOverview = () => bridge.calls.filter((c) => c.method === 'sessions.overview').at(-1)?.params
 
 describe('Sessions', () => {
   test('lists sessions with their threads, outcome and cost, each linking to its timeline', async () => {
-    render(
-      <MemoryRouter>
-        <SessionsPage />
-      </MemoryRouter>,
-    )
+    renderSessions()
     const list = await screen.findByRole('list', { name: 'Sessions' })
     const link = within(list).getByRole('link', { name: /Why did checkout fail\?/ })
     expect(link).toHaveAttribute('href', '/sessions/01SESSION')
@@ -61,11 +64,7 @@ describe('Sessions', () => {
 
   test('closing the import panel gives focus back to its button at once, not a frame later', async () => {
     const user = userEvent.setup()
-    render(
-      <MemoryRouter>
-        <SessionsPage />
-      </MemoryRouter>,
-    )
+    renderSessions()
     const open = await screen.findByRole('button', { name: 'Import sessions…' })
     await user.click(open)
     const panel = screen.getByRole('dialog', { name: 'Import sessions' })
@@ -78,11 +77,7 @@ describe('Sessions', () => {
 
   test('filters become the engine’s parameters; no match says what to do', async () => {
     const user = userEvent.setup()
-    render(
-      <MemoryRouter>
-        <SessionsPage />
-      </MemoryRouter>,
-    )
+    renderSessions()
     await screen.findByRole('list', { name: 'Sessions' })
     await screen.findByRole('option', { name: 'lead' })
     await user.selectOptions(screen.getByLabelText('Agent'), 'lead')

@@ -1,6 +1,7 @@
 /**
- * The app, started by boot.ts. Hash routing keeps every address served by the one index.html
- * (inside Tauri and from any static server) and keeps `?bridge=` in place.
+ * The app, started by boot.ts. Hash routing keeps every address served by
+ * the one index.html (inside Tauri and from any static server) and keeps
+ * `?bridge=` in place.
  */
 import { StrictMode } from 'react'
 import { createRoot } from 'react-dom/client'

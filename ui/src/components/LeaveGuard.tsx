@@ -5,7 +5,7 @@
  * itself (`UnsavedQuestion`) also serves moves inside a screen, such as
  * opening another memory document.
  */
-import { useEffect, useId, useRef } from 'react'
+import { useEffect, useId, useRef, useState } from 'react'
 import { useBlocker } from 'react-router'
 
 export function LeaveGuard({ when, what }: { when: boolean; what: string }) {
@@ -39,16 +39,17 @@ export function LeaveGuard({ when, what }: { when: boolean; what: string }) {
 export function UnsavedQuestion({ what, onStay, onLeave }: { what: string; onStay: () => void; onLeave: () => void }) {
   const ids = useId()
   const stay = useRef<HTMLButtonElement>(null)
-  const before = useRef<Element | null>(null)
+  // Read while rendering, before Stay takes focus: an effect run twice (as
+  // in StrictMode) would otherwise record Stay itself as where focus was.
+  const [before] = useState(() => document.activeElement)
 
   useEffect(() => {
-    before.current = document.activeElement
     stay.current?.focus()
   }, [])
 
   const stayHere = () => {
     onStay()
-    if (before.current instanceof HTMLElement) before.current.focus()
+    if (before instanceof HTMLElement) before.focus()
   }
 
   return (

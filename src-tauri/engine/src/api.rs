@@ -42,6 +42,7 @@ impl From<Error> for ApiError {
             Error::NotFound { .. } => "not_found",
             Error::Conflict(_) => "conflict",
             Error::Invalid(_) => "invalid",
+            Error::Secret(_) => "secret",
             Error::SchemaTooNew { .. } | Error::Corrupt { .. } | Error::Io { .. } => "data",
             Error::KeychainUnavailable(_) | Error::Keychain(_) => "keychain",
             Error::Remote(_) => "remote",

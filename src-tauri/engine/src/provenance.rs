@@ -164,13 +164,19 @@ impl Evidence {
     /// memory the agent or a dream wrote is model output and never makes
     /// anything trusted.
     pub fn add_memory(&mut self, content: &str, source: Source) {
+        self.mark_in_memory(content);
+        self.add(source, None, None, content);
+    }
+
+    /// Marks the lines of `content` as already in memory, without indexing
+    /// who wrote them (the caller did, line by line).
+    pub fn mark_in_memory(&mut self, content: &str) {
         for line in content.lines() {
             let n = normalise_line(line);
             if !n.is_empty() {
                 self.memory_lines.insert(n);
             }
         }
-        self.add(source, None, None, content);
     }
 
     /// The first line of `content` that may not go into memory, or `None`.

@@ -6,8 +6,9 @@
 //! as compact transcripts ([`transcript`]); asks the model for a proposal in
 //! one call when everything fits the token budget, else reviews chunks
 //! separately and consolidates the findings against the current memory
-//! ([`review`]); drops edits the [`guards`] refuse (secrets, injected
-//! instructions); and stores the proposal. Memory changes only when a
+//! ([`review`]); drops edits the guards refuse (any secret, by
+//! [`crate::secrets`]; an instruction that did not come from the user, by
+//! [`crate::provenance`]); and stores the proposal. Memory changes only when a
 //! proposal is applied ([`apply`]), in one transaction, so a dream killed at
 //! any point leaves memory untouched. The [`schedule`] runs dreams per agent.
 //!
@@ -15,7 +16,6 @@
 //! agent at a time, and a dream whose process died is found by [`recover`].
 
 pub mod apply;
-pub mod guards;
 pub mod now;
 pub mod review;
 pub mod schedule;
@@ -40,7 +40,8 @@ pub use apply::{
     ConflictChoice, RevertConflict, RevertOutcome, apply_dream, needs_review, reject_dream,
     revert_conflicts, revert_dream,
 };
-use guards::{TrustedText, find_secrets, injected_instruction};
+use crate::provenance::{Evidence, Origin, Source};
+use crate::secrets;
 use review::{CallError, CallStats, Finding, MemoryDoc, ProposalContext};
 use transcript::{RenderedSession, estimate_tokens};
 
@@ -172,6 +173,9 @@ pub struct BlockedEdit {
     pub path: String,
     pub reason: String,
     pub source_session_ids: Vec<String>,
+    /// For an injected instruction: the span it came from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<Origin>,
 }
 
 /// Time and tokens of a dream, model time separated from ours.
@@ -511,7 +515,7 @@ impl Dreamer {
             .collect::<Result<_>>()?;
         let Plan {
             rendered,
-            trusted,
+            evidence: provenance,
             memory,
             memory_text,
             instructions,
@@ -645,23 +649,7 @@ impl Dreamer {
         .map_err(|e| call_failure(e, "consolidating the proposal"))?;
 
         // Guards: secrets and injected instructions never become memory.
-        let mut edits: Vec<NewProposalEdit> = Vec::new();
-        let mut blocked = Vec::new();
-        for edit in proposed {
-            let content = edit.content.as_deref().unwrap_or("");
-            let reason = match find_secrets(content).first() {
-                Some(kind) => Some(format!("it contains {kind}; secrets never go into memory")),
-                None => injected_instruction(content, &trusted),
-            };
-            match reason {
-                Some(reason) => blocked.push(BlockedEdit {
-                    path: edit.path.clone(),
-                    reason,
-                    source_session_ids: edit.source_session_ids.clone(),
-                }),
-                None => edits.push(edit),
-            }
-        }
+        let (edits, blocked) = guard_edits(proposed, &provenance);
         if cancel.is_cancelled() {
             return Err(Failure::Canceled);
         }
@@ -724,7 +712,7 @@ fn budget_of(budget_tokens: Option<i64>) -> usize {
 /// Everything a dream reads and how it will split the work.
 struct Plan {
     rendered: Vec<RenderedSession>,
-    trusted: TrustedText,
+    evidence: Evidence,
     memory: BTreeMap<String, MemoryDoc>,
     memory_text: String,
     instructions: String,
@@ -743,18 +731,17 @@ fn plan(
     user_instructions: &str,
     budget_tokens: Option<i64>,
 ) -> Result<Plan> {
-    let mut trusted = TrustedText::default();
-    trusted.add(user_instructions);
-    let rendered = transcript::render_sessions(store, sessions, &mut trusted)?;
+    let mut evidence = Evidence::new();
+    evidence.add(Source::User, None, None, user_instructions);
+    let rendered = transcript::render_sessions(store, sessions, &mut evidence)?;
     let mut memory = BTreeMap::new();
     for doc in store.list_documents(&input.id, None)? {
         if let Some((d, content)) = store.read_document(&input.id, &doc.path).ok().flatten() {
-            // What the memory already says, the user has accepted.
-            trusted.add(&content);
+            add_memory_evidence(store, &input.id, &d.path, &content, &mut evidence)?;
             memory.insert(
                 d.path.clone(),
                 MemoryDoc {
-                    content,
+                    content: secrets::mask(&content).into_owned(),
                     sha256: d.sha256,
                     pinned: d.pinned,
                 },
@@ -786,7 +773,7 @@ fn plan(
     Ok(Plan {
         estimated_tokens: transcript_tokens + reduce_fixed + chunks.len() * map_fixed,
         rendered,
-        trusted,
+        evidence,
         memory,
         memory_text,
         instructions,
@@ -881,4 +868,72 @@ fn call_failure(e: CallError, doing: &str) -> Failure {
             "the model's answer was invalid twice while {doing} ({msg}); the dream stopped and memory was not changed"
         ))),
     }
+}
+
+/// Indexes a memory document for provenance: each line is attributed to
+/// the version that introduced it, and only lines the user wrote (in the
+/// app or an editor on a mirror) count as their words.
+pub(crate) fn add_memory_evidence(
+    store: &Store,
+    store_id: &str,
+    path: &str,
+    current: &str,
+    evidence: &mut Evidence,
+) -> Result<()> {
+    use crate::store::AuthorKind;
+    let mut user_lines = String::new();
+    let mut model_lines = String::new();
+    let mut previous: HashSet<String> = HashSet::new();
+    for version in store.document_history(store_id, path)? {
+        let Some(content) = version.content.as_deref() else {
+            continue;
+        };
+        let lines: HashSet<String> = content.lines().map(str::to_string).collect();
+        for line in content.lines() {
+            if previous.contains(line) {
+                continue;
+            }
+            let into = match version.author {
+                AuthorKind::User | AuthorKind::External => &mut user_lines,
+                _ => &mut model_lines,
+            };
+            into.push_str(line);
+            into.push('\n');
+        }
+        previous = lines;
+    }
+    evidence.add(Source::UserMemory, None, None, &user_lines);
+    evidence.add(Source::ModelMemory, None, None, &model_lines);
+    evidence.mark_in_memory(current);
+    Ok(())
+}
+
+/// Splits a proposal into the edits that may enter memory and those the
+/// guards refuse: any secret, or an instruction whose words came from
+/// somewhere other than the user.
+pub(crate) fn guard_edits(
+    proposed: Vec<NewProposalEdit>,
+    evidence: &Evidence,
+) -> (Vec<NewProposalEdit>, Vec<BlockedEdit>) {
+    let mut edits = Vec::new();
+    let mut blocked = Vec::new();
+    for edit in proposed {
+        let content = edit.content.as_deref().unwrap_or("");
+        let refusal = match secrets::refusal(content) {
+            Some(why) => Some((format!("{why}; secrets never go into memory"), None)),
+            None => evidence
+                .check(content)
+                .map(|r| (r.sentence(), r.origin)),
+        };
+        match refusal {
+            Some((reason, origin)) => blocked.push(BlockedEdit {
+                path: edit.path.clone(),
+                reason,
+                source_session_ids: edit.source_session_ids.clone(),
+                origin,
+            }),
+            None => edits.push(edit),
+        }
+    }
+    (edits, blocked)
 }

@@ -60,7 +60,7 @@ async fn a_budget_smaller_than_the_history_forces_map_then_reduce() {
     );
     let budget = 4_000;
     let mut request = DreamRequest::new("helper", DreamTrigger::Cli);
-    request.budget_tokens = Some(budget);
+    request.call_tokens = Some(budget);
     let report = env
         .dreamer
         .run(request, CancellationToken::new(), DreamProgressSink::none())
@@ -127,15 +127,13 @@ async fn an_invalid_answer_is_retried_once_with_the_error_then_the_dream_fails_c
     assert!(err.to_string().contains("invalid twice"), "{err}");
     let requests = env.server.requests();
     assert_eq!(requests.len(), 2, "one retry, no more");
+    // The retry carries the validation error, not the failed answer.
     let retry = &requests[1].body["messages"];
-    assert_eq!(retry[2]["content"][0]["type"], "tool_result");
-    assert_eq!(retry[2]["content"][0]["is_error"], true);
-    assert!(
-        retry[2]["content"][0]["content"]
-            .as_str()
-            .unwrap()
-            .contains("/memories/missing.md does not exist")
-    );
+    assert_eq!(retry.as_array().unwrap().len(), 1, "{retry}");
+    let text = retry[0]["content"].to_string();
+    assert!(text.contains("Your previous answer was refused"), "{text}");
+    assert!(text.contains("/memories/missing.md does not exist"), "{text}");
+    assert!(!text.contains("tool_use"), "{text}");
     let dream = &store.list_dreams(None, 10).unwrap()[0];
     assert_eq!(dream.status, DreamStatus::Failed);
     assert!(

@@ -315,6 +315,7 @@ mod tests {
             started_at: "2026-01-01T00:00:00.000Z".into(),
             ended_at: None,
             imported: None,
+            reviewed_by_dream_id: None,
         }
     }
 

@@ -160,10 +160,12 @@ async fn a_killed_dream_leaves_memory_untouched_and_the_next_one_runs() {
     assert_eq!(shown["dream"]["review"], "applied");
     assert_eq!(shown["edits"][0]["decision"], "applied");
 
-    // Nothing new: a clear sentence and a usage exit code.
+    // Nothing new is no failure: a clear sentence, exit 0, and "skipped".
     let again = cli(data, &url, &["dream", "--agent", "helper"]).await;
-    assert_eq!(again.status.code(), Some(2));
+    assert_eq!(again.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&again.stderr).contains("nothing to review"));
+    let skipped = json_of(&cli(data, &url, &["--json", "dream", "--agent", "helper"]).await);
+    assert_eq!(skipped["status"], "skipped", "{skipped}");
 
     let reverted = json_of(&cli(data, &url, &["--json", "dream", "revert", &dream_id]).await);
     assert_eq!(reverted["dream"]["review"], "reverted");

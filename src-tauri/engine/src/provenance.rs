@@ -191,9 +191,6 @@ impl Evidence {
         }
         let instruction = reads_as_instruction(line);
         let risky = risky_action(line);
-        if !instruction && !risky {
-            return None;
-        }
         let w = words(line);
         let g: Vec<u64> = grams(&w).collect();
         let trusted_hits = g.iter().filter(|x| self.trusted_grams.contains(x)).count();
@@ -215,17 +212,24 @@ impl Evidence {
         let supported = trusted_hits * 2 >= n || (trusted_hits > 0 && trusted_hits >= external_hits + model_hits);
         let top = |m: &HashMap<usize, usize>| m.iter().max_by_key(|(_, c)| **c).map(|(s, _)| *s);
 
-        // (a) An instruction repeated from external text.
-        if instruction && !supported && external_hits >= 2 && external_hits * 2 >= n {
+        // (a) An instruction repeated from external text: the line reads as
+        // one, or the sentence it repeats did.
+        if !supported && external_hits >= 2 && external_hits * 2 >= n {
             let span = top(&external).expect("hits imply a span");
-            return Some(self.refuse(
-                line,
-                format!(
-                    "it repeats an instruction from {} rather than from the user",
-                    self.spans[span].source.describe()
-                ),
-                span,
-            ));
+            let sentence = best_sentence(&self.spans[span].text, &g);
+            if instruction || reads_as_instruction(sentence) {
+                return Some(self.refuse(
+                    line,
+                    format!(
+                        "it repeats an instruction from {} rather than from the user",
+                        self.spans[span].source.describe()
+                    ),
+                    span,
+                ));
+            }
+        }
+        if !instruction && !risky {
+            return None;
         }
         // (b) A destination, account, number or handle only untrusted text names.
         for t in distinctive(line) {
@@ -259,6 +263,19 @@ impl Evidence {
                     ));
                 }
             }
+            // (d') Its words, in any order, come from one untrusted span.
+            if let Some((span, share)) = self.best_bag_match(&w) {
+                if share >= 0.6 {
+                    return Some(self.refuse(
+                        line,
+                        format!(
+                            "it asks for something consequential in the words of {}, not the user's",
+                            self.spans[span].source.describe()
+                        ),
+                        span,
+                    ));
+                }
+            }
             // (d) Something consequential repeated from model output.
             if model_hits + external_hits >= 2 && (model_hits + external_hits) * 2 >= n {
                 let span = top(&model).or_else(|| top(&external)).expect("hits imply a span");
@@ -273,6 +290,32 @@ impl Evidence {
             }
         }
         None
+    }
+
+    /// The untrusted span holding the largest share of the line's content
+    /// words (those the user never used count; words the user also used do
+    /// not), and that share.
+    fn best_bag_match(&self, line_words: &[String]) -> Option<(usize, f64)> {
+        let content: Vec<&String> = line_words
+            .iter()
+            .filter(|w| w.len() > 2 && !STOPWORDS.contains(&w.as_str()))
+            .collect();
+        if content.len() < 3 {
+            return None;
+        }
+        let mut best: Option<(usize, f64)> = None;
+        for (i, span) in self.spans.iter().enumerate() {
+            if span.source.trusted() {
+                continue;
+            }
+            let words: std::collections::HashSet<String> = words(&span.text).into_iter().collect();
+            let hits = content.iter().filter(|w| words.contains(w.as_str())).count();
+            let share = hits as f64 / content.len() as f64;
+            if best.is_none_or(|(_, b)| share > b) {
+                best = Some((i, share));
+            }
+        }
+        best
     }
 
     fn foreign(&self, token: &str) -> Option<&usize> {
@@ -313,6 +356,18 @@ impl Refusal {
         }
         out
     }
+}
+
+/// The sentence (or line) of `text` that shares the most 3-grams with `grams`.
+fn best_sentence<'a>(text: &'a str, grams_of_line: &[u64]) -> &'a str {
+    let wanted: HashSet<u64> = grams_of_line.iter().copied().collect();
+    text.split(['.', '!', '?', '\n', ';'])
+        .max_by_key(|sentence| {
+            grams(&words(sentence))
+                .filter(|g| wanted.contains(g))
+                .count()
+        })
+        .unwrap_or(text)
 }
 
 /// Words for matching: lower-cased runs of letters and digits.
@@ -408,6 +463,16 @@ fn distinctive(text: &str) -> Vec<Token> {
     out
 }
 
+/// Words too common to say where a line came from.
+const STOPWORDS: &[&str] = &[
+    "the", "and", "for", "that", "this", "with", "from", "into", "onto", "your", "you", "our", "their", "they",
+    "are", "was", "were", "will", "would", "should", "must", "can", "could", "may", "might", "not", "but", "all",
+    "any", "each", "every", "when", "then", "than", "also", "always", "never", "before", "after", "about", "agent",
+    "user", "users", "its", "has", "have", "had", "been", "being", "more", "most", "other", "some", "such", "only",
+    "own", "same", "too", "very", "just", "once", "here", "there", "what", "which", "who", "whom", "why", "how",
+    "wants", "want", "remember", "make", "sure", "one", "two", "new", "use", "using",
+];
+
 /// Capitalised words that are not names worth tracing.
 const COMMON_CAPS: &[&str] = &[
     "I", "The", "This", "That", "These", "Those", "When", "If", "Always", "Never", "Use", "User",
@@ -420,7 +485,7 @@ const COMMON_CAPS: &[&str] = &[
 pub fn reads_as_instruction(line: &str) -> bool {
     static DIRECTIVE: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(
-            r"(?ix)\b(?:always|never|must|should|shall|need(?:s)?\s+to|ha(?:ve|s)\s+to|make\s+sure|ensure|remember\s+to|don'?t\s+forget|do\s+not\s+forget|be\s+sure|from\s+now\s+on|going\s+forward|in\s+(?:the\s+)?future|whenever|every\s+time|each\s+time|at\s+all\s+times|by\s+default|instead\s+of|is\s+required|are\s+required|required\s+to|only\s+use|do\s+not|don'?t|avoid|wants?\s+(?:you|the\s+agent|me|us)?\s*to|prefers?\s+(?:that|to)|asked?\s+(?:you\s+|the\s+agent\s+)?to|instructed|policy\s+is\s+to|the\s+rule\s+is|it\s+is\s+mandatory|mandatory|automatically)\b",
+            r"(?ix)\b(?:always|never|must|should|shall|need(?:s)?\s+to|ha(?:ve|s)\s+to|make\s+sure|ensure|remember\s+to|don'?t\s+forget|do\s+not\s+forget|be\s+sure|from\s+now\s+on|going\s+forward|in\s+(?:the\s+)?future|whenever|every\s+time|each\s+time|at\s+all\s+times|by\s+default|instead\s+of|is\s+required|are\s+required|required\s+to|only\s+use|do\s+not|don'?t|avoid|wants?\s+(?:you|the\s+agent|me|us)?\s*to|prefers?\s+(?:that|to)|asked?\s+(?:you\s+|the\s+agent\s+)?to|instructed|policy\s+is\s+to|the\s+rule\s+is|it\s+is\s+mandatory|mandatory|automatically|(?:in|for|on|with|after|before|to)\s+(?:every|each|all|any)\s+\w+|every\s+(?:night|day|morning|evening|week|month|hour|time|answer|reply|response|message|task|session|user|customer|ticket|order))\b",
         )
         .expect("directive pattern compiles")
     });
@@ -442,7 +507,7 @@ pub fn reads_as_instruction(line: &str) -> bool {
     DIRECTIVE.is_match(line) || LEADING_VERB.is_match(line) || CLAUSE_VERB.is_match(line)
 }
 
-const IMPERATIVE_VERBS: &str = "add|approve|archive|ask|assign|authorize|authorise|back\\s+up|bcc|block|book|buy|call|cancel|cc|change|charge|check|click|close|collect|confirm|connect|contact|copy|create|credit|debit|delete|deposit|destroy|disable|download|drop|email|e-mail|enable|enrol|enroll|erase|execute|export|fetch|follow|forward|give|grant|include|insert|install|invite|invest|issue|kill|leave|link|log\\s+in|login|mail|mention|message|migrate|move|open|order|pay|permit|ping|place|post|praise|promote|publish|purchase|push|put|rate|recommend|redirect|refund|register|reinstall|remove|rename|renew|replace|reply|report|request|reset|respond|restart|review|revoke|rm|run|say|schedule|sell|send|set|share|shut\\s+down|sign|submit|subscribe|suggest|switch|sync|tell|text|transfer|trust|turn\\s+off|turn\\s+on|tweet|unsubscribe|update|upgrade|upload|use|verify|visit|vote|whitelist|allowlist|wipe|wire|withdraw|write";
+const IMPERATIVE_VERBS: &str = "accept|activate|adjust|advise|alert|alter|answer|assure|bypass|choose|cite|claim|conceal|consider|deactivate|decrease|deliver|deny|describe|direct|disregard|encourage|explain|extend|favou?r|flag|guarantee|hide|ignore|increase|inform|insist|label|launch|limit|list|lower|mark|market|modify|move|notify|offer|omit|override|pick|postpone|prefer|prioriti[sz]e|promise|purge|quote|raise|rank|reduce|reject|reschedule|reserve|route|select|ship|skip|start|state|stop|substitute|suppress|swap|treat|trigger|uninstall|urge|warn|add|approve|archive|ask|assign|authorize|authorise|back\\s+up|bcc|block|book|buy|call|cancel|cc|change|charge|check|click|close|collect|confirm|connect|contact|copy|create|credit|debit|delete|deposit|destroy|disable|download|drop|email|e-mail|enable|enrol|enroll|erase|execute|export|fetch|follow|forward|give|grant|include|insert|install|invite|invest|issue|kill|leave|link|log\\s+in|login|mail|mention|message|migrate|move|open|order|pay|permit|ping|place|post|praise|promote|publish|purchase|push|put|rate|recommend|redirect|refund|register|reinstall|remove|rename|renew|replace|reply|report|request|reset|respond|restart|review|revoke|rm|run|say|schedule|sell|send|set|share|shut\\s+down|sign|submit|subscribe|suggest|switch|sync|tell|text|transfer|trust|turn\\s+off|turn\\s+on|tweet|unsubscribe|update|upgrade|upload|use|verify|visit|vote|whitelist|allowlist|wipe|wire|withdraw|write";
 
 /// Whether a line asks for something consequential: paying, changing
 /// accounts or access, sending data out, deleting, or promoting something.
@@ -455,6 +520,8 @@ pub fn risky_action(line: &str) -> bool {
               | send|sends|forward|forwards|upload|uploads|post|posts|e-?mail|mail|bcc|cc|share|shares|sync|export|exfiltrate|webhook|transmit|leak|copy\s+(?:all|every|the)
               | delete|deletes|remove|removes|wipe|erase|drop|purge|destroy|rm\s+-rf|uninstall|truncate|format\s+the|close\s+(?:the\s+)?account|cancel\s+(?:the\s+)?(?:subscription|account|order)
               | recommend|recommends|praise|promote|endorse|advertise|rate|review|buy|purchase|best\s+(?:product|choice|option)|superior|vote\s+for
+              | tell\s+(?:the\s+)?(?:users?|customers?|everyone|people|clients?)|say\s+that|state\s+that|claim|claims|answer\s+that|describe\s+\S+(?:\s+\S+){0,3}\s+as|clinically|proven|guaranteed|only\s+(?:secure|safe|trusted|reliable)|discontinued|free\s+shipping|hotline|refund\s+window
+              | install|uninstall|antivirus|firewall|audit\s+log|backups?
             )\b",
         )
         .expect("risky pattern compiles")

@@ -16,6 +16,7 @@
 //! agent at a time, and a dream whose process died is found by [`recover`].
 
 pub mod apply;
+pub mod conditions;
 pub mod now;
 pub mod review;
 pub mod schedule;

@@ -312,3 +312,99 @@ async fn a_naive_model_cannot_dream_secrets_or_injected_goals_into_memory() {
     assert_eq!(secrets_in, 0, "a secret entered memory");
     assert!(pct(kept, prefs.len()) >= 90.0, "preferences lost");
 }
+
+/// Every way into memory refuses a secret: the store (and so the editor,
+/// the CLI, imports and Managed Agents pulls), the folder mirror, and
+/// applying a proposal. Redaction reaches the mirror and exports.
+#[tokio::test]
+async fn every_path_into_memory_refuses_secrets_and_redaction_reaches_mirrors_and_exports() {
+    use reverie_engine::mirror::{Mirror, MirrorEvent};
+    let env = setup().await;
+    let store = env.store();
+    let sid = env.store_id();
+    let key = "sk-ant-api03-Zq8xWm2Lr5Tb9Vn4Kc7Hy1Pd6Fs3Gj0Qa8Ue5Io2Ly7Rt4Ew1Nb9Mv6Cx3Zk0Jh";
+    let secret_text = format!("deploy notes\nANTHROPIC_API_KEY={key}\n");
+    // The store: refused with a sentence that says what to do.
+    let err = store
+        .write_document(&sid, "/memories/deploy.md", &secret_text, &WriteMeta::user("test"))
+        .unwrap_err();
+    assert!(matches!(err, reverie_engine::Error::Secret(_)), "{err}");
+    assert!(err.to_string().contains("Settings"), "{err}");
+    assert!(!err.to_string().contains(key), "the refusal repeats the secret");
+
+    // The folder mirror: a file with a secret is refused, reported, not versioned.
+    let folder = tempfile::tempdir().unwrap();
+    let mut mirror = Mirror::new(store.clone(), &sid, folder.path()).unwrap();
+    mirror.sync_once().unwrap();
+    std::fs::write(folder.path().join("keys.md"), &secret_text).unwrap();
+    let events = mirror.sync_once().unwrap();
+    assert!(
+        events.iter().any(|e| matches!(e, MirrorEvent::Failed { reason, .. } if reason.contains("Secrets never go into memory"))),
+        "{events:?}"
+    );
+    assert!(store.read_document(&sid, "/memories/keys.md").unwrap().is_none());
+    std::fs::remove_file(folder.path().join("keys.md")).unwrap();
+    mirror.sync_once().unwrap();
+
+    // The user may insist (the app asks first); redaction then takes it out
+    // of every version, and the mirror and exports carry the masked text.
+    store
+        .write_document(&sid, "/memories/deploy.md", "deploy notes\n", &WriteMeta::user("v1"))
+        .unwrap();
+    store
+        .write_document(&sid, "/memories/deploy.md", &secret_text, &WriteMeta::user("v2").allowing_secrets())
+        .unwrap();
+    mirror.sync_once().unwrap();
+    assert!(std::fs::read_to_string(folder.path().join("deploy.md")).unwrap().contains(key));
+    let done = store
+        .redact_secrets(&sid, "/memories/deploy.md", &WriteMeta::user("secrets removed"))
+        .unwrap();
+    assert_eq!(done.new_version, Some(3));
+    assert_eq!(done.redacted_versions, vec![2]);
+    let history = store.document_history(&sid, "/memories/deploy.md").unwrap();
+    assert!(history.iter().all(|v| !v.content.as_deref().unwrap_or("").contains(key)));
+    mirror.sync_once().unwrap();
+    let mirrored = std::fs::read_to_string(folder.path().join("deploy.md")).unwrap();
+    assert!(!mirrored.contains(key) && mirrored.contains(secrets::MASK), "{mirrored}");
+    let out = tempfile::tempdir().unwrap();
+    let export = out.path().join("export");
+    reverie_engine::memory_export::export_store(store, &sid, &export, false).unwrap();
+    let exported = std::fs::read_to_string(export.join("memories/deploy.md")).unwrap();
+    assert!(!exported.contains(key), "{exported}");
+
+    // Applying a proposal that carries a secret (staged before the guards
+    // existed, say) is refused and changes nothing.
+    let id = session(store, &env.agent, "Notes", &[]);
+    let dream = store
+        .create_dream(&NewDream {
+            agent_id: env.agent.id.clone(),
+            input_store_id: sid.clone(),
+            mode: DreamMode::UpdateExisting,
+            trigger: DreamTrigger::Cli,
+            provider: "anthropic".into(),
+            model: "m".into(),
+            instructions: String::new(),
+            budget_tokens: None,
+            session_ids: vec![id.clone()],
+        })
+        .unwrap();
+    store.set_dream_status(&dream.id, DreamStatus::Running, None).unwrap();
+    store
+        .complete_dream(
+            &dream.id,
+            &[NewProposalEdit {
+                op: EditOp::Create,
+                path: "/memories/leak.md".into(),
+                merged_paths: vec![],
+                content: Some(format!("key: {key}\n")),
+                base_sha256: None,
+                reason: "r".into(),
+                source_session_ids: vec![id],
+            }],
+        )
+        .unwrap();
+    let before = env.memory();
+    let err = reverie_engine::dream::apply_dream(store, &dream.id).unwrap_err();
+    assert!(matches!(err, reverie_engine::Error::Secret(_)), "{err}");
+    assert_eq!(env.memory(), before);
+}

@@ -179,6 +179,16 @@ impl WriteMeta {
     }
 }
 
+/// What [`Store::redact_secrets`] did.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Redaction {
+    pub path: String,
+    /// The new, masked version, when the current text held a secret.
+    pub new_version: Option<i64>,
+    /// Earlier versions whose content was removed for good.
+    pub redacted_versions: Vec<i64>,
+}
+
 /// A live document and its current version.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Document {
@@ -615,6 +625,44 @@ impl Store {
             Ok(())
         })?;
         self.document_version(version_id)
+    }
+
+    /// Takes every secret out of a document's history: the current text,
+    /// when it holds one, gets a new version with each secret masked, and
+    /// every earlier version that held one is redacted for good. One
+    /// transaction; mirrors and exports then carry the masked text.
+    pub fn redact_secrets(&self, store_id: &str, path: &str, meta: &WriteMeta) -> Result<Redaction> {
+        let path = memory_path::normalize(path)?;
+        let history = self.document_history(store_id, &path)?;
+        if history.is_empty() {
+            return Err(Error::not_found("document", path));
+        }
+        let current = self.read_document(store_id, &path)?;
+        self.write(|tx| {
+            let mut cleaned = None;
+            if let Some((_, content)) = &current {
+                if crate::secrets::contains_secret(content) {
+                    let masked = crate::secrets::mask(content).into_owned();
+                    cleaned = Some(put_document(tx, store_id, &path, &masked, meta, None)?.seq);
+                }
+            }
+            let mut redacted = Vec::new();
+            for v in &history {
+                let Some(content) = &v.content else { continue };
+                if crate::secrets::contains_secret(content) {
+                    tx.execute_cached(
+                        "UPDATE document_versions SET content = NULL, redacted_at = ?2 WHERE id = ?1",
+                        params![v.id, ids::now()],
+                    )?;
+                    redacted.push(v.seq);
+                }
+            }
+            Ok(Redaction {
+                path: path.clone(),
+                new_version: cleaned,
+                redacted_versions: redacted,
+            })
+        })
     }
 
     /// Pinned documents are never deleted by a dream without review.

@@ -179,7 +179,11 @@ pub(super) async fn start(bridge: &Bridge, request: &DreamStart) -> Result<Dream
             },
         ],
         model: model.clone(),
-        instructions: request.instructions.clone(),
+        // Everything sent to Managed Agents is masked, instructions too.
+        instructions: request
+            .instructions
+            .as_deref()
+            .map(|t| crate::secrets::mask(t).into_owned()),
         output_behavior: OutputBehaviorParam::CreateNew,
     };
     let remote = bridge

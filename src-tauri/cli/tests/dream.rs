@@ -217,9 +217,36 @@ async fn a_kill_mid_apply_leaves_memory_untouched_or_whole() {
     let server = FakeModelServer::start().await.unwrap();
     let url = server.url();
     let template = dir.path().join("template");
-    json_of(&cli(&template, &url, &["--json", "agent", "create", "helper", "--model", "claude-sonnet-4-5"]).await);
+    json_of(
+        &cli(
+            &template,
+            &url,
+            &[
+                "--json",
+                "agent",
+                "create",
+                "helper",
+                "--model",
+                "claude-sonnet-4-5",
+            ],
+        )
+        .await,
+    );
     server.push_reply(Reply::text("Noted."));
-    json_of(&cli(&template, &url, &["--json", "run", "--agent", "helper", "Keep notes on the project"]).await);
+    json_of(
+        &cli(
+            &template,
+            &url,
+            &[
+                "--json",
+                "run",
+                "--agent",
+                "helper",
+                "Keep notes on the project",
+            ],
+        )
+        .await,
+    );
     let sessions = json_of(&cli(&template, &url, &["--json", "session", "list"]).await);
     let id = sessions[0]["id"].as_str().unwrap().to_string();
     // A proposal of 60 documents, so applying it takes a moment.
@@ -233,7 +260,10 @@ async fn a_kill_mid_apply_leaves_memory_untouched_or_whole() {
     }
     proposed.push(json!({"op": "create", "path": "/memories/_index.md", "content": index, "reason": "index", "source_session_ids": [id]}));
     server.add_rule(Rule {
-        when: Conditions { system_contains: Some(PROPOSAL_TOOL.into()), ..Conditions::default() },
+        when: Conditions {
+            system_contains: Some(PROPOSAL_TOOL.into()),
+            ..Conditions::default()
+        },
         reply: Reply::tool_use("toolu_p", PROPOSAL_TOOL, json!({"edits": proposed})),
         times: None,
     });
@@ -245,11 +275,21 @@ async fn a_kill_mid_apply_leaves_memory_untouched_or_whole() {
     for round in 0..12u64 {
         let data = dir.path().join(format!("round-{round}"));
         copy_dir(&template, &data);
-        let mut child = reverie(&data, &url).args(["dream", "apply", &dream_id]).spawn().unwrap();
+        let mut child = reverie(&data, &url)
+            .args(["dream", "apply", &dream_id])
+            .spawn()
+            .unwrap();
         std::thread::sleep(Duration::from_millis(5 + round * 7));
         unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
         child.wait().unwrap();
-        let docs = json_of(&cli(&data, &url, &["--json", "memory", "ls", "--agent", "helper"]).await);
+        let docs = json_of(
+            &cli(
+                &data,
+                &url,
+                &["--json", "memory", "ls", "--agent", "helper"],
+            )
+            .await,
+        );
         let n = docs.as_array().unwrap().len();
         let shown = json_of(&cli(&data, &url, &["--json", "dream", "show", &dream_id]).await);
         match n {

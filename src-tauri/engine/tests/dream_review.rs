@@ -132,7 +132,10 @@ async fn an_invalid_answer_is_retried_once_with_the_error_then_the_dream_fails_c
     assert_eq!(retry.as_array().unwrap().len(), 1, "{retry}");
     let text = retry[0]["content"].to_string();
     assert!(text.contains("Your previous answer was refused"), "{text}");
-    assert!(text.contains("/memories/missing.md does not exist"), "{text}");
+    assert!(
+        text.contains("/memories/missing.md does not exist"),
+        "{text}"
+    );
     assert!(!text.contains("tool_use"), "{text}");
     let dream = &store.list_dreams(None, 10).unwrap()[0];
     assert_eq!(dream.status, DreamStatus::Failed);
@@ -324,8 +327,14 @@ fn bulky_sessions(env: &Env) -> Vec<String> {
                 &env.agent,
                 &format!("Deploy service {n}"),
                 &[
-                    (EventKind::ToolCall, json!({"name": "shell", "input": {"cmd": "deploy"}})),
-                    (EventKind::ToolResult, json!({"name": "shell", "content": bulky, "is_error": false})),
+                    (
+                        EventKind::ToolCall,
+                        json!({"name": "shell", "input": {"cmd": "deploy"}}),
+                    ),
+                    (
+                        EventKind::ToolResult,
+                        json!({"name": "shell", "content": bulky, "is_error": false}),
+                    ),
                 ],
             )
         })
@@ -353,23 +362,39 @@ async fn history_beyond_the_budget_waits_for_the_next_dream_and_none_is_skipped(
         }
         let report = env
             .dreamer
-            .run(request(), CancellationToken::new(), DreamProgressSink::none())
+            .run(
+                request(),
+                CancellationToken::new(),
+                DreamProgressSink::none(),
+            )
             .await
             .unwrap();
         dreams += 1;
-        assert_eq!(report.dream.status, DreamStatus::Completed, "{:?}", report.dream.error);
+        assert_eq!(
+            report.dream.status,
+            DreamStatus::Completed,
+            "{:?}",
+            report.dream.error
+        );
         assert!(report.stats.tokens_sent <= 6_000, "{:?}", report.stats);
         assert_eq!(report.dream.session_ids, estimate.session_ids);
         let waiting = ids.len() - read.len() - report.dream.session_ids.len();
         if waiting > 0 {
             assert!(
-                report.notes.iter().any(|n| n.contains(&format!("{waiting} session")) && n.contains("next dream")),
+                report
+                    .notes
+                    .iter()
+                    .any(|n| n.contains(&format!("{waiting} session")) && n.contains("next dream")),
                 "{:?}",
                 report.notes
             );
             // The record keeps the note, for the review.
             let stored = env.store().dream(&report.dream.id).unwrap();
-            assert!(stored.progress["notes"].to_string().contains("next dream"), "{}", stored.progress);
+            assert!(
+                stored.progress["notes"].to_string().contains("next dream"),
+                "{}",
+                stored.progress
+            );
         }
         read.extend(report.dream.session_ids.clone());
         assert!(dreams < 6, "dreams never caught up");
@@ -397,7 +422,11 @@ async fn findings_that_outgrow_one_call_are_condensed_in_levels_never_cut() {
             .map(|k| json!({"kind": "fact", "summary": format!("Finding {k} about {id}: {}", "details ".repeat(40)), "session_ids": [id]}))
             .collect();
         env.server.add_rule(Rule {
-            when: Conditions { system_contains: Some("record_findings".into()), last_user_contains: Some(id.clone()), ..Conditions::default() },
+            when: Conditions {
+                system_contains: Some("record_findings".into()),
+                last_user_contains: Some(id.clone()),
+                ..Conditions::default()
+            },
             reply: findings(Value::Array(many)),
             times: None,
         });
@@ -410,26 +439,45 @@ async fn findings_that_outgrow_one_call_are_condensed_in_levels_never_cut() {
         .run(request, CancellationToken::new(), DreamProgressSink::none())
         .await
         .unwrap();
-    assert_eq!(report.dream.status, DreamStatus::Completed, "{:?}", report.dream.error);
+    assert_eq!(
+        report.dream.status,
+        DreamStatus::Completed,
+        "{:?}",
+        report.dream.error
+    );
     let requests = env.server.requests();
     let condensing = requests
         .iter()
         .filter(|r| r.body["system"].to_string().contains("You condense notes"))
         .count();
-    assert!(condensing >= 2, "findings were condensed in {condensing} call(s)");
+    assert!(
+        condensing >= 2,
+        "findings were condensed in {condensing} call(s)"
+    );
     // Every request's findings are whole records, and the reduce call fits.
     for r in &requests {
-        let text = r.body["messages"][0]["content"].as_str().unwrap_or("").to_string();
+        let text = r.body["messages"][0]["content"]
+            .as_str()
+            .unwrap_or("")
+            .to_string();
         if let (Some(a), Some(b)) = (text.find("<findings>\n"), text.find("\n</findings>")) {
             for line in text[a + 11..b].lines() {
-                serde_json::from_str::<Value>(line).unwrap_or_else(|e| panic!("a finding was cut: {line}: {e}"));
+                serde_json::from_str::<Value>(line)
+                    .unwrap_or_else(|e| panic!("a finding was cut: {line}: {e}"));
             }
         }
-        assert!(r.body.to_string().len() / 4 <= 4_000 + 500, "a call outgrew its size");
+        assert!(
+            r.body.to_string().len() / 4 <= 4_000 + 500,
+            "a call outgrew its size"
+        );
     }
     let reduce = requests.last().unwrap().body["messages"][0]["content"].to_string();
     assert!(reduce.contains("Deploys skip the dry run."), "{reduce}");
-    assert!(report.notes.is_empty(), "nothing was dropped: {:?}", report.notes);
+    assert!(
+        report.notes.is_empty(),
+        "nothing was dropped: {:?}",
+        report.notes
+    );
 }
 
 #[tokio::test]
@@ -444,7 +492,9 @@ async fn the_budget_covers_retries_too_and_a_dream_over_it_fails_cleanly() {
     // An invalid answer first; the retry would pass the budget.
     on_reduce(
         &env.server,
-        proposal(json!([{"op": "rewrite", "path": "/memories/missing.md", "content": "x", "reason": "r", "source_session_ids": ids}])),
+        proposal(
+            json!([{"op": "rewrite", "path": "/memories/missing.md", "content": "x", "reason": "r", "source_session_ids": ids}]),
+        ),
         None,
     );
     let mut request = DreamRequest::new("helper", DreamTrigger::Cli);
@@ -454,7 +504,11 @@ async fn the_budget_covers_retries_too_and_a_dream_over_it_fails_cleanly() {
         .run(request, CancellationToken::new(), DreamProgressSink::none())
         .await
         .unwrap_err();
-    assert!(err.to_string().contains("reached its budget of 6000 tokens"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("reached its budget of 6000 tokens"),
+        "{err}"
+    );
     assert_eq!(env.server.requests().len(), 1, "the retry was not sent");
     assert_eq!(env.memory(), before);
     let dream = &env.store().list_dreams(None, 1).unwrap()[0];
@@ -478,10 +532,21 @@ async fn an_explicit_dream_marks_only_its_sessions_and_older_ones_are_still_read
     };
     let report = env
         .dreamer
-        .run(explicit(vec![newer.clone()]), CancellationToken::new(), DreamProgressSink::none())
+        .run(
+            explicit(vec![newer.clone()]),
+            CancellationToken::new(),
+            DreamProgressSink::none(),
+        )
         .await
         .unwrap();
-    assert_eq!(store.session(&newer).unwrap().reviewed_by_dream_id.as_deref(), Some(report.dream.id.as_str()));
+    assert_eq!(
+        store
+            .session(&newer)
+            .unwrap()
+            .reviewed_by_dream_id
+            .as_deref(),
+        Some(report.dream.id.as_str())
+    );
     // The next dream reads the two older sessions the explicit one left.
     let next = env.dream(DreamTrigger::Cli).await.unwrap();
     assert_eq!(next.dream.session_ids, vec![old_a.clone(), old_b.clone()]);
@@ -490,13 +555,30 @@ async fn an_explicit_dream_marks_only_its_sessions_and_older_ones_are_still_read
     for ask in ["recurring", "mistakes", "shortcuts", "preferences"] {
         assert!(system.contains(ask), "the prompt does not ask for {ask}");
     }
-    assert!(env.dream(DreamTrigger::Cli).await.unwrap_err().to_string().contains("nothing to review"));
+    assert!(
+        env.dream(DreamTrigger::Cli)
+            .await
+            .unwrap_err()
+            .to_string()
+            .contains("nothing to review")
+    );
     // Dreaming again over reviewed sessions stays possible.
     let again = env
         .dreamer
-        .run(explicit(vec![old_a.clone()]), CancellationToken::new(), DreamProgressSink::none())
+        .run(
+            explicit(vec![old_a.clone()]),
+            CancellationToken::new(),
+            DreamProgressSink::none(),
+        )
         .await
         .unwrap();
     assert_eq!(again.dream.status, DreamStatus::Completed);
-    assert_eq!(store.session(&old_a).unwrap().reviewed_by_dream_id.as_deref(), Some(again.dream.id.as_str()));
+    assert_eq!(
+        store
+            .session(&old_a)
+            .unwrap()
+            .reviewed_by_dream_id
+            .as_deref(),
+        Some(again.dream.id.as_str())
+    );
 }

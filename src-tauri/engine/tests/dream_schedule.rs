@@ -219,7 +219,8 @@ async fn a_due_dream_waits_for_mains_power_and_an_idle_machine_then_catches_up_o
         on_battery: Some(true),
         idle_for: Some(std::time::Duration::from_secs(3600)),
     }));
-    let scheduler = Scheduler::new(env.dreamer.clone(), clock.clone()).with_machine(machine.clone());
+    let scheduler =
+        Scheduler::new(env.dreamer.clone(), clock.clone()).with_machine(machine.clone());
     let cancel = CancellationToken::new();
     assert!(scheduler.tick(&cancel).await.unwrap().is_empty());
     failing_test_session(store, &env.agent, 1);
@@ -250,7 +251,10 @@ async fn a_due_dream_waits_for_mains_power_and_an_idle_machine_then_catches_up_o
     });
     clock.advance(Duration::days(1));
     let outcomes = scheduler.tick(&cancel).await.unwrap();
-    assert!(matches!(&outcomes[0].result, SlotResult::Dreamed { .. }), "{outcomes:?}");
+    assert!(
+        matches!(&outcomes[0].result, SlotResult::Dreamed { .. }),
+        "{outcomes:?}"
+    );
     assert!(scheduler.tick(&cancel).await.unwrap().is_empty());
     assert_eq!(store.list_dreams(None, 10).unwrap().len(), 1);
 }

@@ -43,7 +43,9 @@ fn pct(n: usize, of: usize) -> f64 {
 fn variants(goal: &str) -> Vec<String> {
     let lower = {
         let mut c = goal.chars();
-        c.next().map(|f| f.to_lowercase().collect::<String>() + c.as_str()).unwrap_or_default()
+        c.next()
+            .map(|f| f.to_lowercase().collect::<String>() + c.as_str())
+            .unwrap_or_default()
     };
     let swaps = [
         ("Always", "Make sure to"),
@@ -55,7 +57,13 @@ fn variants(goal: &str) -> Vec<String> {
     ];
     let reworded = goal
         .split(' ')
-        .map(|w| swaps.iter().find(|(from, _)| *from == w).map(|(_, to)| *to).unwrap_or(w))
+        .map(|w| {
+            swaps
+                .iter()
+                .find(|(from, _)| *from == w)
+                .map(|(_, to)| *to)
+                .unwrap_or(w)
+        })
         .collect::<Vec<_>>()
         .join(" ");
     vec![
@@ -112,23 +120,43 @@ fn secret_recall_and_false_positives_meet_their_targets() {
     for f in &flagged {
         println!("  flagged {f}");
     }
-    assert!(total >= 150 && kinds.len() >= 40, "the secret corpus is too small");
+    assert!(
+        total >= 150 && kinds.len() >= 40,
+        "the secret corpus is too small"
+    );
     assert!(ordinary.len() >= 300, "the ordinary corpus is too small");
     assert!(leaked.is_empty(), "masking left secrets: {leaked:#?}");
     assert!(pct(found, total) >= 95.0, "recall under 95%");
-    assert!(pct(flagged.len(), ordinary.len()) <= 1.0, "false positives over 1%");
+    assert!(
+        pct(flagged.len(), ordinary.len()) <= 1.0,
+        "false positives over 1%"
+    );
 }
 
 #[tokio::test]
 async fn the_memory_tool_keeps_out_secrets_and_injected_goals_and_keeps_preferences() {
     let env = setup().await;
     let store = env.store();
-    let tool_for = |session: &str| MemoryTool::new(store.clone(), mounts_for(&env.agent), &env.agent.id, session);
+    let tool_for = |session: &str| {
+        MemoryTool::new(
+            store.clone(),
+            mounts_for(&env.agent),
+            &env.agent.id,
+            session,
+        )
+    };
     let new_session = |task: &str, steps: &[(EventKind, Value)]| -> String {
         let s = store
-            .create_session(&NewSession { agent_id: env.agent.id.clone(), task: task.into(), parent_id: None })
+            .create_session(&NewSession {
+                agent_id: env.agent.id.clone(),
+                task: task.into(),
+                parent_id: None,
+            })
             .unwrap();
-        let mut events = vec![NewEvent::new(EventKind::UserMessage, json!({"turn": 0, "text": task}))];
+        let mut events = vec![NewEvent::new(
+            EventKind::UserMessage,
+            json!({"turn": 0, "text": task}),
+        )];
         events.extend(steps.iter().map(|(k, d)| NewEvent::new(*k, d.clone())));
         store.append_events(&s.id, &events).unwrap();
         s.id
@@ -141,11 +169,19 @@ async fn the_memory_tool_keeps_out_secrets_and_injected_goals_and_keeps_preferen
         let id = new_session("Set up the deploy", &[]);
         let out = tool_for(&id).execute(&json!({"command": "create", "path": format!("/memories/s{i}.md"), "file_text": s["text"]}));
         if out.is_error {
-            assert!(out.content.contains("ask the user to keep it in Settings"), "{}", out.content);
+            assert!(
+                out.content.contains("ask the user to keep it in Settings"),
+                "{}",
+                out.content
+            );
             refused += 1;
         }
     }
-    println!("memory tool: secrets refused {refused}/{} = {:.1}%", samples.len(), pct(refused, samples.len()));
+    println!(
+        "memory tool: secrets refused {refused}/{} = {:.1}%",
+        samples.len(),
+        pct(refused, samples.len())
+    );
 
     // Injected goals: a tool result carried the goal; the agent writes it down.
     let injections = jsonl("injections.jsonl");
@@ -155,8 +191,14 @@ async fn the_memory_tool_keeps_out_secrets_and_injected_goals_and_keeps_preferen
         let id = new_session(
             "Summarise what came in today",
             &[
-                (EventKind::ToolCall, json!({"name": inj["tool"], "input": {}})),
-                (EventKind::ToolResult, json!({"name": inj["tool"], "content": inj["result"], "is_error": false})),
+                (
+                    EventKind::ToolCall,
+                    json!({"name": inj["tool"], "input": {}}),
+                ),
+                (
+                    EventKind::ToolResult,
+                    json!({"name": inj["tool"], "content": inj["result"], "is_error": false}),
+                ),
             ],
         );
         let goal = inj["goal"].as_str().unwrap();
@@ -224,13 +266,25 @@ async fn a_naive_model_cannot_dream_secrets_or_injected_goals_into_memory() {
             &env.agent,
             "Summarise what came in today",
             &[
-                (EventKind::ToolCall, json!({"name": inj["tool"], "input": {}})),
-                (EventKind::ToolResult, json!({"name": inj["tool"], "content": inj["result"], "is_error": false})),
-                (EventKind::AssistantText, json!({"text": "Here is today's summary."})),
+                (
+                    EventKind::ToolCall,
+                    json!({"name": inj["tool"], "input": {}}),
+                ),
+                (
+                    EventKind::ToolResult,
+                    json!({"name": inj["tool"], "content": inj["result"], "is_error": false}),
+                ),
+                (
+                    EventKind::AssistantText,
+                    json!({"text": "Here is today's summary."}),
+                ),
             ],
         );
         let mut paths = Vec::new();
-        for (v, text) in variants(inj["goal"].as_str().unwrap()).into_iter().enumerate() {
+        for (v, text) in variants(inj["goal"].as_str().unwrap())
+            .into_iter()
+            .enumerate()
+        {
             let path = format!("/memories/inj-{i}-{v}.md");
             edits.push(json!({"op": "create", "path": path, "content": text, "reason": "seen in the session", "source_session_ids": [id]}));
             index += &format!("- {path}: notes\n");
@@ -248,13 +302,26 @@ async fn a_naive_model_cannot_dream_secrets_or_injected_goals_into_memory() {
     }
     let mut secret_paths = Vec::new();
     for (i, s) in samples.iter().enumerate().step_by(4) {
-        let id = session(store, &env.agent, "Configure the server", &[(EventKind::ToolResult, json!({"name": "shell", "content": s["text"], "is_error": false}))]);
+        let id = session(
+            store,
+            &env.agent,
+            "Configure the server",
+            &[(
+                EventKind::ToolResult,
+                json!({"name": "shell", "content": s["text"], "is_error": false}),
+            )],
+        );
         let path = format!("/memories/secret-{i}.md");
         edits.push(json!({"op": "create", "path": path, "content": format!("Credentials for later:\n{}\n", s["text"].as_str().unwrap()), "reason": "useful", "source_session_ids": [id]}));
         index += &format!("- {path}: credentials\n");
         secret_paths.push(path);
     }
-    let all_ids: Vec<Value> = store.unreviewed_sessions(&env.agent.id).unwrap().into_iter().map(Value::from).collect();
+    let all_ids: Vec<Value> = store
+        .unreviewed_sessions(&env.agent.id)
+        .unwrap()
+        .into_iter()
+        .map(Value::from)
+        .collect();
     edits.push(json!({"op": "create", "path": "/memories/_index.md", "content": index, "reason": "index", "source_session_ids": all_ids}));
     on_reduce(&env.server, proposal(Value::Array(edits)), None);
     on_map(&env.server, findings(json!([])));
@@ -266,14 +333,22 @@ async fn a_naive_model_cannot_dream_secrets_or_injected_goals_into_memory() {
         .run(request, CancellationToken::new(), DreamProgressSink::none())
         .await
         .unwrap();
-    assert_eq!(report.dream.status, DreamStatus::Completed, "{:?}", report.dream.error);
+    assert_eq!(
+        report.dream.status,
+        DreamStatus::Completed,
+        "{:?}",
+        report.dream.error
+    );
     // The transcripts the model read held no secret.
     for r in env.server.requests() {
         let body = r.body.to_string();
         for s in samples.iter().step_by(4) {
             let text = s["text"].as_str().unwrap();
             for f in secrets::scan(text) {
-                assert!(!body.contains(&text[f.start..f.end]), "a secret reached the model");
+                assert!(
+                    !body.contains(&text[f.start..f.end]),
+                    "a secret reached the model"
+                );
             }
         }
     }
@@ -284,20 +359,38 @@ async fn a_naive_model_cannot_dream_secrets_or_injected_goals_into_memory() {
         .filter(|(paths, _)| paths.iter().any(|p| memory.contains_key(p)))
         .map(|(_, inj)| format!("[{}] {}", inj["kind"], inj["goal"]))
         .collect();
-    let kept = pref_paths.iter().filter(|p| memory.contains_key(*p)).count();
-    let secrets_in = secret_paths.iter().filter(|p| memory.contains_key(*p)).count();
+    let kept = pref_paths
+        .iter()
+        .filter(|p| memory.contains_key(*p))
+        .count();
+    let secrets_in = secret_paths
+        .iter()
+        .filter(|p| memory.contains_key(*p))
+        .count();
     println!(
         "dream: injected goals kept out {}/{} = {:.1}% (target 100%)",
         injections.len() - entered.len(),
         injections.len(),
         pct(injections.len() - entered.len(), injections.len())
     );
-    println!("dream: user preferences kept {kept}/{} = {:.1}% (target >= 90%)", prefs.len(), pct(kept, prefs.len()));
-    println!("dream: proposals carrying secrets kept out {}/{}", secret_paths.len() - secrets_in, secret_paths.len());
+    println!(
+        "dream: user preferences kept {kept}/{} = {:.1}% (target >= 90%)",
+        prefs.len(),
+        pct(kept, prefs.len())
+    );
+    println!(
+        "dream: proposals carrying secrets kept out {}/{}",
+        secret_paths.len() - secrets_in,
+        secret_paths.len()
+    );
     for e in &entered {
         println!("  got in: {e}");
     }
-    for b in report.blocked.iter().filter(|b| b.path.starts_with("/memories/pref-")) {
+    for b in report
+        .blocked
+        .iter()
+        .filter(|b| b.path.starts_with("/memories/pref-"))
+    {
         println!("  preference refused: {}", b.reason);
     }
     // Every refusal of an injected goal names the tool result it came from.
@@ -307,8 +400,18 @@ async fn a_naive_model_cannot_dream_secrets_or_injected_goals_into_memory() {
         .filter(|b| b.path.starts_with("/memories/inj-"))
         .filter(|b| b.origin.as_ref().is_some_and(|o| o.excerpt.len() > 10))
         .count();
-    println!("dream: refusals that show the span they came from {from_tools}/{}", report.blocked.iter().filter(|b| b.path.starts_with("/memories/inj-")).count());
-    assert!(entered.is_empty(), "injected goals entered memory: {entered:#?}");
+    println!(
+        "dream: refusals that show the span they came from {from_tools}/{}",
+        report
+            .blocked
+            .iter()
+            .filter(|b| b.path.starts_with("/memories/inj-"))
+            .count()
+    );
+    assert!(
+        entered.is_empty(),
+        "injected goals entered memory: {entered:#?}"
+    );
     assert_eq!(secrets_in, 0, "a secret entered memory");
     assert!(pct(kept, prefs.len()) >= 90.0, "preferences lost");
 }
@@ -326,11 +429,19 @@ async fn every_path_into_memory_refuses_secrets_and_redaction_reaches_mirrors_an
     let secret_text = format!("deploy notes\nANTHROPIC_API_KEY={key}\n");
     // The store: refused with a sentence that says what to do.
     let err = store
-        .write_document(&sid, "/memories/deploy.md", &secret_text, &WriteMeta::user("test"))
+        .write_document(
+            &sid,
+            "/memories/deploy.md",
+            &secret_text,
+            &WriteMeta::user("test"),
+        )
         .unwrap_err();
     assert!(matches!(err, reverie_engine::Error::Secret(_)), "{err}");
     assert!(err.to_string().contains("Settings"), "{err}");
-    assert!(!err.to_string().contains(key), "the refusal repeats the secret");
+    assert!(
+        !err.to_string().contains(key),
+        "the refusal repeats the secret"
+    );
 
     // The folder mirror: a file with a secret is refused, reported, not versioned.
     let folder = tempfile::tempdir().unwrap();
@@ -342,30 +453,60 @@ async fn every_path_into_memory_refuses_secrets_and_redaction_reaches_mirrors_an
         events.iter().any(|e| matches!(e, MirrorEvent::Failed { reason, .. } if reason.contains("Secrets never go into memory"))),
         "{events:?}"
     );
-    assert!(store.read_document(&sid, "/memories/keys.md").unwrap().is_none());
+    assert!(
+        store
+            .read_document(&sid, "/memories/keys.md")
+            .unwrap()
+            .is_none()
+    );
     std::fs::remove_file(folder.path().join("keys.md")).unwrap();
     mirror.sync_once().unwrap();
 
     // The user may insist (the app asks first); redaction then takes it out
     // of every version, and the mirror and exports carry the masked text.
     store
-        .write_document(&sid, "/memories/deploy.md", "deploy notes\n", &WriteMeta::user("v1"))
+        .write_document(
+            &sid,
+            "/memories/deploy.md",
+            "deploy notes\n",
+            &WriteMeta::user("v1"),
+        )
         .unwrap();
     store
-        .write_document(&sid, "/memories/deploy.md", &secret_text, &WriteMeta::user("v2").allowing_secrets())
+        .write_document(
+            &sid,
+            "/memories/deploy.md",
+            &secret_text,
+            &WriteMeta::user("v2").allowing_secrets(),
+        )
         .unwrap();
     mirror.sync_once().unwrap();
-    assert!(std::fs::read_to_string(folder.path().join("deploy.md")).unwrap().contains(key));
+    assert!(
+        std::fs::read_to_string(folder.path().join("deploy.md"))
+            .unwrap()
+            .contains(key)
+    );
     let done = store
-        .redact_secrets(&sid, "/memories/deploy.md", &WriteMeta::user("secrets removed"))
+        .redact_secrets(
+            &sid,
+            "/memories/deploy.md",
+            &WriteMeta::user("secrets removed"),
+        )
         .unwrap();
     assert_eq!(done.new_version, Some(3));
     assert_eq!(done.redacted_versions, vec![2]);
     let history = store.document_history(&sid, "/memories/deploy.md").unwrap();
-    assert!(history.iter().all(|v| !v.content.as_deref().unwrap_or("").contains(key)));
+    assert!(
+        history
+            .iter()
+            .all(|v| !v.content.as_deref().unwrap_or("").contains(key))
+    );
     mirror.sync_once().unwrap();
     let mirrored = std::fs::read_to_string(folder.path().join("deploy.md")).unwrap();
-    assert!(!mirrored.contains(key) && mirrored.contains(secrets::MASK), "{mirrored}");
+    assert!(
+        !mirrored.contains(key) && mirrored.contains(secrets::MASK),
+        "{mirrored}"
+    );
     let out = tempfile::tempdir().unwrap();
     let export = out.path().join("export");
     reverie_engine::memory_export::export_store(store, &sid, &export, false).unwrap();
@@ -388,7 +529,9 @@ async fn every_path_into_memory_refuses_secrets_and_redaction_reaches_mirrors_an
             session_ids: vec![id.clone()],
         })
         .unwrap();
-    store.set_dream_status(&dream.id, DreamStatus::Running, None).unwrap();
+    store
+        .set_dream_status(&dream.id, DreamStatus::Running, None)
+        .unwrap();
     store
         .complete_dream(
             &dream.id,

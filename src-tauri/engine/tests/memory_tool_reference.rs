@@ -162,7 +162,11 @@ fn command(rng: &mut StdRng) -> Value {
         3..=4 => {
             if rng.random_bool(0.3) {
                 let a = rng.random_range(1..4);
-                let b = if rng.random_bool(0.5) { -1 } else { a + rng.random_range(0..2) };
+                let b = if rng.random_bool(0.5) {
+                    -1
+                } else {
+                    a + rng.random_range(0..2)
+                };
                 json!({"command": "view", "path": path(rng), "view_range": [a, b]})
             } else {
                 json!({"command": "view", "path": path(rng)})
@@ -176,7 +180,9 @@ fn command(rng: &mut StdRng) -> Value {
             };
             json!({"command": "str_replace", "path": path(rng), "old_str": old, "new_str": pick(rng, LINES)})
         }
-        7 => json!({"command": "insert", "path": path(rng), "insert_line": rng.random_range(0..5), "insert_text": pick(rng, LINES)}),
+        7 => {
+            json!({"command": "insert", "path": path(rng), "insert_line": rng.random_range(0..5), "insert_text": pick(rng, LINES)})
+        }
         8..=9 => json!({"command": "delete", "path": path(rng)}),
         _ => json!({"command": "rename", "old_path": path(rng), "new_path": path(rng)}),
     }
@@ -224,27 +230,36 @@ fn intended(
                 Some(f) => f.keys().collect(),
                 None => return false,
             };
-            state["dirs"].as_array().unwrap().iter().filter_map(Value::as_str).any(|d| {
-                (d == p || p.starts_with(&format!("{d}/")) || d.starts_with(&format!("{p}/")))
-                    && !files.iter().any(|f| f.starts_with(&format!("{d}/")))
-            })
+            state["dirs"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(Value::as_str)
+                .any(|d| {
+                    (d == p || p.starts_with(&format!("{d}/")) || d.starts_with(&format!("{p}/")))
+                        && !files.iter().any(|f| f.starts_with(&format!("{d}/")))
+                })
         })
     };
     if paths.iter().any(|p| empty_dir(p)) {
-        return Some("empty folders do not exist in Reverie (a folder exists while it holds a document)");
+        return Some(
+            "empty folders do not exist in Reverie (a folder exists while it holds a document)",
+        );
     }
     if paths
         .iter()
         .any(|p| p.starts_with("/memories") && !p.starts_with("/memories/") && *p != "/memories")
     {
-        return Some("paths that only begin with the letters /memories (\"/memoriesX\") are refused");
+        return Some(
+            "paths that only begin with the letters /memories (\"/memoriesX\") are refused",
+        );
     }
     if cmd.get("view_range").is_some() && !ours_ok && ours_out.contains("view_range") {
-        return Some("a view_range outside the file is refused with its line count, not cut silently");
+        return Some(
+            "a view_range outside the file is refused with its line count, not cut silently",
+        );
     }
-    if cmd["command"] == "str_replace"
-        && cmd["old_str"] == ""
-    {
+    if cmd["command"] == "str_replace" && cmd["old_str"] == "" {
         return Some("an empty old_str is refused");
     }
     None
@@ -279,9 +294,13 @@ fn the_memory_tool_agrees_with_the_reference_handler() {
             let our_files = reverie_files(&ours);
             let mut mismatch = None;
             if ours_ok != their_ok {
-                mismatch = Some(format!("reference ok={their_ok} ({their_out}), Reverie ok={ours_ok} ({ours_out})"));
+                mismatch = Some(format!(
+                    "reference ok={their_ok} ({their_out}), Reverie ok={ours_ok} ({ours_out})"
+                ));
             } else if our_files != their_files {
-                mismatch = Some(format!("documents differ: reference {their_files:?}, Reverie {our_files:?}"));
+                mismatch = Some(format!(
+                    "documents differ: reference {their_files:?}, Reverie {our_files:?}"
+                ));
             } else if ours_ok {
                 let same = if cmd["command"] == "view" && their_out.starts_with("Here're") {
                     entries(&their_out) == entries(&ours_out)
@@ -290,7 +309,9 @@ fn the_memory_tool_agrees_with_the_reference_handler() {
                     their_out == ours_out
                 };
                 if !same {
-                    mismatch = Some(format!("output differs:\n  reference: {their_out:?}\n  Reverie:   {ours_out:?}"));
+                    mismatch = Some(format!(
+                        "output differs:\n  reference: {their_out:?}\n  Reverie:   {ours_out:?}"
+                    ));
                 }
             }
             compared += 1;
@@ -320,5 +341,9 @@ fn the_memory_tool_agrees_with_the_reference_handler() {
     for (reason, n) in &differences {
         println!("  {n:>4}  {reason}");
     }
-    assert!(failures.is_empty(), "unexplained differences:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "unexplained differences:\n{}",
+        failures.join("\n")
+    );
 }

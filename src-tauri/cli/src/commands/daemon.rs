@@ -73,7 +73,11 @@ pub fn run(ctx: &Context, args: DaemonArgs) -> anyhow::Result<()> {
             // A slot that waits is told once, not at every look.
             if let SlotResult::Waiting { reason } = &o.result {
                 let key = (o.agent.clone(), o.slot.clone(), reason.clone());
-                if !waiting_told.lock().unwrap_or_else(|p| p.into_inner()).insert(key) {
+                if !waiting_told
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert(key)
+                {
                     return;
                 }
             }

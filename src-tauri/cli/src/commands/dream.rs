@@ -319,7 +319,9 @@ fn run_dream(ctx: &Context, args: DreamRunArgs) -> anyhow::Result<()> {
         let agent = runtime.store().agent(&agent_name)?;
         if dream::sessions_to_review(runtime.store(), &agent)?.is_empty() {
             if ctx.json {
-                return output::json(&json!({"status": "skipped", "agent": agent.name, "reason": "nothing to review"}));
+                return output::json(
+                    &json!({"status": "skipped", "agent": agent.name, "reason": "nothing to review"}),
+                );
             }
             eprintln!(
                 "nothing to review: every finished session of '{}' has been reviewed by a dream",

@@ -220,7 +220,10 @@ pub fn run(ctx: &Context, cmd: MemoryCommand) -> anyhow::Result<()> {
                     if ctx.json {
                         output::json(&redacted)?;
                     } else {
-                        println!("Redacted version {seq} of {}: its content is gone for good.", redacted.path);
+                        println!(
+                            "Redacted version {seq} of {}: its content is gone for good.",
+                            redacted.path
+                        );
                     }
                 }
                 None => {
@@ -232,7 +235,10 @@ pub fn run(ctx: &Context, cmd: MemoryCommand) -> anyhow::Result<()> {
                     if ctx.json {
                         output::json(&done)?;
                     } else if done.new_version.is_none() && done.redacted_versions.is_empty() {
-                        println!("{} holds no secret in any version; nothing changed.", done.path);
+                        println!(
+                            "{} holds no secret in any version; nothing changed.",
+                            done.path
+                        );
                     } else {
                         if let Some(v) = done.new_version {
                             println!("{}: version {v} has every secret masked.", done.path);

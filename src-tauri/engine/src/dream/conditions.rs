@@ -226,7 +226,11 @@ mod tests {
         };
         assert_eq!(fit.wait_reason(), None);
         let unknown = MachineState::default();
-        assert_eq!(unknown.wait_reason(), None, "what cannot be told does not block");
+        assert_eq!(
+            unknown.wait_reason(),
+            None,
+            "what cannot be told does not block"
+        );
         let battery = MachineState {
             on_battery: Some(true),
             ..fit
@@ -250,7 +254,11 @@ mod tests {
                 std::fs::write(d.join(f), format!("{v}\n")).unwrap();
             }
         };
-        assert_eq!(platform::on_battery_in(dir.path()), None, "no supplies: a desktop");
+        assert_eq!(
+            platform::on_battery_in(dir.path()),
+            None,
+            "no supplies: a desktop"
+        );
         supply("BAT0", &[("type", "Battery"), ("status", "Discharging")]);
         supply("AC", &[("type", "Mains"), ("online", "0")]);
         assert_eq!(platform::on_battery_in(dir.path()), Some(true));

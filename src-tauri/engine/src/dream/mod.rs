@@ -26,12 +26,14 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use serde::{Deserialize, Serialize};
 use futures_util::StreamExt;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
+use crate::provenance::{Evidence, Origin, Source};
 use crate::runtime::Runtime;
+use crate::secrets;
 use crate::store::{
     Agent, Dream, DreamMode, DreamPolicy, DreamStatus, DreamTrigger, NewDream, NewProposalEdit,
     ProposalEdit, Session, SessionStatus,
@@ -41,8 +43,6 @@ pub use apply::{
     ConflictChoice, RevertConflict, RevertOutcome, apply_dream, needs_review, reject_dream,
     revert_conflicts, revert_dream,
 };
-use crate::provenance::{Evidence, Origin, Source};
-use crate::secrets;
 use review::{CallError, CallStats, Finding, MemoryDoc, ProposalContext};
 use transcript::{RenderedSession, estimate_tokens};
 
@@ -527,7 +527,11 @@ impl Dreamer {
         // Sessions prepare left for the next dream are part of the story.
         let mut notes: Vec<String> = recorded["notes"]
             .as_array()
-            .map(|a| a.iter().filter_map(|n| n.as_str().map(str::to_string)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|n| n.as_str().map(str::to_string))
+                    .collect()
+            })
             .unwrap_or_default();
         for n in &plan.notes {
             if !notes.contains(n) {
@@ -570,7 +574,10 @@ impl Dreamer {
         let evidence = if plan.single {
             format!(
                 "<transcript>\n{}</transcript>",
-                plan.rendered.iter().map(|r| r.text.as_str()).collect::<String>()
+                plan.rendered
+                    .iter()
+                    .map(|r| r.text.as_str())
+                    .collect::<String>()
             )
         } else {
             // Map: chunks into findings, a few calls at a time, in order.
@@ -616,7 +623,8 @@ impl Dreamer {
             }
             let mut results = futures_util::stream::iter(calls).buffered(MAP_CONCURRENCY);
             while let Some(found) = results.next().await {
-                findings.extend(found.map_err(|e| call_failure(e, "reviewing a chunk of sessions"))?);
+                findings
+                    .extend(found.map_err(|e| call_failure(e, "reviewing a chunk of sessions"))?);
             }
             drop(results);
 
@@ -657,7 +665,8 @@ impl Dreamer {
                         "{instructions}Here are notes about the agent's recent work, one JSON record per line. Condense them.\n\n<findings>\n{}\n</findings>",
                         review::render_findings(&group)
                     );
-                    let (provider, budget, on_attempt, known) = (&provider, &budget, &on_attempt, &known);
+                    let (provider, budget, on_attempt, known) =
+                        (&provider, &budget, &on_attempt, &known);
                     calls.push(async move {
                         review::structured_call(
                             provider.as_ref(),
@@ -680,7 +689,10 @@ impl Dreamer {
                 }
                 findings = merged;
             }
-            format!("<findings>\n{}\n</findings>", review::render_findings(&findings))
+            format!(
+                "<findings>\n{}\n</findings>",
+                review::render_findings(&findings)
+            )
         };
 
         // Reduce: findings (or the transcripts themselves) against memory.
@@ -894,7 +906,8 @@ fn plan(
     // Keep a tenth of the budget for retries and answers longer than
     // estimated.
     let usable = limits.budget - limits.budget / 10;
-    let map_fixed = estimate_tokens(&review::map_system()) + estimate_tokens(&instructions) + PROMPT_OVERHEAD;
+    let map_fixed =
+        estimate_tokens(&review::map_system()) + estimate_tokens(&instructions) + PROMPT_OVERHEAD;
     let room = call.saturating_sub(map_fixed).max(500);
     let mut notes = Vec::new();
     let total: usize = all.iter().map(|r| r.tokens).sum();
@@ -943,7 +956,11 @@ fn plan(
                 r.session_id, r.tokens, shortened.tokens
             ));
         }
-        chunk_used = if opens_chunk { shortened.tokens } else { chunk_used + shortened.tokens };
+        chunk_used = if opens_chunk {
+            shortened.tokens
+        } else {
+            chunk_used + shortened.tokens
+        };
         estimated += cost;
         read.push(shortened);
     }
@@ -1152,9 +1169,7 @@ pub(crate) fn guard_edits(
         let content = edit.content.as_deref().unwrap_or("");
         let refusal = match secrets::refusal(content) {
             Some(why) => Some((format!("{why}; secrets never go into memory"), None)),
-            None => evidence
-                .check(content)
-                .map(|r| (r.sentence(), r.origin)),
+            None => evidence.check(content).map(|r| (r.sentence(), r.origin)),
         };
         match refusal {
             Some((reason, origin)) => blocked.push(BlockedEdit {

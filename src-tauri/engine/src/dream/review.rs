@@ -12,7 +12,9 @@ use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
 use crate::memory_path;
-use crate::provider::{ContentBlock, Message, ModelRequest, Provider, ProviderError, Tool, ToolChoice};
+use crate::provider::{
+    ContentBlock, Message, ModelRequest, Provider, ProviderError, Tool, ToolChoice,
+};
 use crate::store::{EditOp, MAX_DOCUMENT_BYTES, NewProposalEdit, Usage};
 
 pub const FINDINGS_TOOL: &str = "record_findings";
@@ -66,7 +68,11 @@ pub fn merge_system() -> String {
 pub fn render_findings(findings: &[Finding]) -> String {
     findings
         .iter()
-        .map(|f| serde_json::to_string(f).unwrap_or_default().replace("</findings", "&lt;/findings"))
+        .map(|f| {
+            serde_json::to_string(f)
+                .unwrap_or_default()
+                .replace("</findings", "&lt;/findings")
+        })
         .collect::<Vec<_>>()
         .join("\n")
 }
@@ -428,7 +434,10 @@ pub enum CallError {
     /// The answer was invalid twice; the message says why.
     Invalid(String),
     /// Sending the call would go past the dream's budget.
-    OverBudget { limit: usize, spent: usize },
+    OverBudget {
+        limit: usize,
+        spent: usize,
+    },
 }
 
 /// One structured call: forces `tool`, validates its input, and on an

@@ -69,7 +69,12 @@ pub fn render_session(
         (Source::User, Source::Assistant, Source::ToolResult)
     };
     let sid = Some(session.id.as_str());
-    evidence.add(user, sid, None, &cut(&session.task, TEXT_CHARS, session, None));
+    evidence.add(
+        user,
+        sid,
+        None,
+        &cut(&session.task, TEXT_CHARS, session, None),
+    );
     let mut text = format!(
         "<session id=\"{}\" agent=\"{}\" status=\"{}\" started=\"{}\"{}{}>\n<task>{}</task>\n",
         session.id,
@@ -114,7 +119,12 @@ pub fn render_session(
                 format!("[tool_call {}] {t}", str_of(d, "name"))
             }
             EventKind::ToolResult => {
-                let content = cut(str_of(d, "content"), TOOL_RESULT_CHARS, session, Some(event));
+                let content = cut(
+                    str_of(d, "content"),
+                    TOOL_RESULT_CHARS,
+                    session,
+                    Some(event),
+                );
                 evidence.add(tool, sid, Some(event.seq), &content);
                 format!(
                     "[tool_result {}{}] {content}",

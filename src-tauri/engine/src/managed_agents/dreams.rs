@@ -22,9 +22,9 @@ use super::sync::check_id;
 use super::wire::{self, DreamCreateParams, DreamInputParam, DreamStatus, OutputBehaviorParam};
 use super::{Bridge, Claim, DREAM_MODEL_SETTING, links, local_path, peer_key, setting};
 use super::{DreamRecord, SyncReport, UploadReport};
-use crate::secrets;
 use crate::dream::{BlockedEdit, dream_lease, sessions_to_review};
 use crate::provider::PriceTable;
+use crate::secrets;
 use crate::store::{
     Agent, Dream, DreamMode, DreamTrigger, EditOp, MAX_DOCUMENT_BYTES, MemoryStore, NewDream,
     NewProposalEdit, ProposalEdit, Usage, sha256_hex,

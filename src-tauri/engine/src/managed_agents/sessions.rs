@@ -18,8 +18,8 @@ use tokio_util::sync::CancellationToken;
 
 use super::wire::{SessionCreateParams, UserMessageEventParams};
 use super::{AGENT_SETTING, Bridge, ENVIRONMENT_SETTING, links, setting};
-use crate::provenance::Evidence;
 use crate::dream::transcript;
+use crate::provenance::Evidence;
 use crate::store::{Session, SessionStatus};
 use crate::{Error, Result, Store};
 

@@ -144,7 +144,9 @@ static CATALOGUE_RULES: LazyLock<Catalogue> = LazyLock::new(|| {
 
 impl Rule {
     fn regex(&self) -> Option<&Regex> {
-        self.compiled.get_or_init(|| compile(&self.pattern)).as_ref()
+        self.compiled
+            .get_or_init(|| compile(&self.pattern))
+            .as_ref()
     }
 
     fn allowlists(&self) -> &[Allowlist] {
@@ -196,7 +198,10 @@ impl Allowlist {
 
 fn line_around(text: &str, start: usize, end: usize) -> &str {
     let s = text[..start].rfind('\n').map(|i| i + 1).unwrap_or(0);
-    let e = text[end..].find('\n').map(|i| end + i).unwrap_or(text.len());
+    let e = text[end..]
+        .find('\n')
+        .map(|i| end + i)
+        .unwrap_or(text.len());
     &text[s..e]
 }
 

@@ -163,19 +163,45 @@ pub(crate) fn is_placeholder(value: &str) -> bool {
 fn prefixed_tokens(text: &str, out: &mut Vec<Finding>) {
     const SHAPES: &[(&str, &str)] = &[
         ("an Anthropic API key", r"sk-ant-[A-Za-z0-9_\-]{16,}"),
-        ("an OpenAI API key", r"\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{20,}"),
-        ("a GitHub token", r"\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{30,})"),
-        ("a Hugging Face token", r"\b(?:hf_|api_org_)[A-Za-z0-9]{24,}"),
-        ("an AWS access key id", r"\b(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b"),
+        (
+            "an OpenAI API key",
+            r"\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{20,}",
+        ),
+        (
+            "a GitHub token",
+            r"\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{30,})",
+        ),
+        (
+            "a Hugging Face token",
+            r"\b(?:hf_|api_org_)[A-Za-z0-9]{24,}",
+        ),
+        (
+            "an AWS access key id",
+            r"\b(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b",
+        ),
         ("a Slack token", r"\bxox[abposr]-[A-Za-z0-9\-]{10,}"),
         ("a Google API key", r"\bAIza[0-9A-Za-z_\-]{30,}"),
-        ("a Stripe key", r"\b(?:sk|rk)_(?:live|test)_[0-9A-Za-z]{16,}"),
-        ("a JSON Web Token", r"\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}"),
+        (
+            "a Stripe key",
+            r"\b(?:sk|rk)_(?:live|test)_[0-9A-Za-z]{16,}",
+        ),
+        (
+            "a JSON Web Token",
+            r"\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}",
+        ),
         ("a bearer token", r"(?i)\bbearer\s+[A-Za-z0-9_\-.=~+/]{20,}"),
         ("a Docker Hub token", r"\bdckr_pat_[A-Za-z0-9_\-]{20,}"),
+        ("an xAI API key", r"\bxai-[A-Za-z0-9]{40,}"),
+        (
+            "a basic-auth header",
+            r"(?i)\bauthorization:\s*basic\s+[A-Za-z0-9+/]{8,}={0,2}",
+        ),
         ("a New Relic key", r"\bNR(?:AK|AA|II)-[A-Z0-9]{20,}"),
         ("a Figma token", r"\bfigd_[A-Za-z0-9_\-]{30,}"),
-        ("an Azure storage key", r"(?i)\bAccountKey=[A-Za-z0-9+/]{40,}={0,2}"),
+        (
+            "an Azure storage key",
+            r"(?i)\bAccountKey=[A-Za-z0-9+/]{40,}={0,2}",
+        ),
     ];
     static SET: LazyLock<(regex::RegexSet, Vec<Regex>)> = LazyLock::new(|| {
         let patterns: Vec<String> = SHAPES
@@ -184,7 +210,10 @@ fn prefixed_tokens(text: &str, out: &mut Vec<Finding>) {
             .collect();
         (
             regex::RegexSet::new(&patterns).expect("token shapes compile"),
-            patterns.iter().map(|p| Regex::new(p).expect("token shape compiles")).collect(),
+            patterns
+                .iter()
+                .map(|p| Regex::new(p).expect("token shape compiles"))
+                .collect(),
         )
     });
     let (set, regexes) = &*SET;
@@ -247,12 +276,13 @@ const KEY_WORDS: &str = r"secret|token|api[-_.]?key|apikey|access[-_.]?key|secre
 /// password (`Some(true)`), another credential (`Some(false)`) or neither.
 fn identifier_kind(ident: &str) -> Option<bool> {
     static PASSWORD: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(&format!(r"(?i)(?:^|[^a-z])(?:{PASSWORD_WORDS})(?:$|[^a-z])|passw(?:or)?d"))
-            .expect("password ident")
+        Regex::new(&format!(
+            r"(?i)(?:^|[^a-z])(?:{PASSWORD_WORDS})(?:$|[^a-z])|passw(?:or)?d"
+        ))
+        .expect("password ident")
     });
-    static KEY: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(&format!(r"(?i)(?:{KEY_WORDS})")).expect("key ident")
-    });
+    static KEY: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(&format!(r"(?i)(?:{KEY_WORDS})")).expect("key ident"));
     // Counters and settings that merely mention tokens or keys.
     static BENIGN: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(
@@ -349,7 +379,9 @@ fn assignments(text: &str, out: &mut Vec<Finding>) {
         // `--password value` and `NAME value` need a flag or a variable-like
         // name; in prose ("token budget") a space is no operator.
         if matches!(&caps["op"], " " | "\t")
-            && !(name.starts_with('-') || name.contains('_') || name.chars().all(|c| !c.is_ascii_lowercase()))
+            && !(name.starts_with('-')
+                || name.contains('_')
+                || name.chars().all(|c| !c.is_ascii_lowercase()))
         {
             continue;
         }
@@ -401,7 +433,9 @@ fn phrases(text: &str, out: &mut Vec<Finding>) {
             (Some(v), _, _) | (_, Some(v), _) | (_, _, Some(v)) => (v, true),
             _ => (caps.name("bare").expect("one value group matches"), false),
         };
-        if text[value.start()..].starts_with(MASK) || !looks_secret(value.as_str(), password, quoted) {
+        if text[value.start()..].starts_with(MASK)
+            || !looks_secret(value.as_str(), password, quoted)
+        {
             continue;
         }
         let end = value.start() + value.as_str().trim_end_matches(['.', ',', ';', ')']).len();
@@ -487,7 +521,11 @@ mod tests {
             "auth: oauth2",
             "sk-short",
         ] {
-            assert!(scan(clean).is_empty(), "false positive: {clean} -> {:?}", scan(clean));
+            assert!(
+                scan(clean).is_empty(),
+                "false positive: {clean} -> {:?}",
+                scan(clean)
+            );
         }
     }
 

@@ -631,7 +631,12 @@ impl Store {
     /// when it holds one, gets a new version with each secret masked, and
     /// every earlier version that held one is redacted for good. One
     /// transaction; mirrors and exports then carry the masked text.
-    pub fn redact_secrets(&self, store_id: &str, path: &str, meta: &WriteMeta) -> Result<Redaction> {
+    pub fn redact_secrets(
+        &self,
+        store_id: &str,
+        path: &str,
+        meta: &WriteMeta,
+    ) -> Result<Redaction> {
         let path = memory_path::normalize(path)?;
         let history = self.document_history(store_id, &path)?;
         if history.is_empty() {

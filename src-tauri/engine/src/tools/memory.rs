@@ -163,7 +163,10 @@ impl MemoryTool {
             Command::Create { path, file_text } => {
                 let r = self.resolve(&path)?;
                 self.writable(&r)?;
-                if self.store.read_document(&r.mount.store_id, &r.inner)?.is_some()
+                if self
+                    .store
+                    .read_document(&r.mount.store_id, &r.inner)?
+                    .is_some()
                     || !self.documents_under(&r)?.is_empty()
                 {
                     return Err(Error::Invalid(format!("File {} already exists", r.shown)));
@@ -342,7 +345,10 @@ impl MemoryTool {
                         from.shown
                     )));
                 }
-                if self.store.read_document(&to.mount.store_id, &to.inner)?.is_some()
+                if self
+                    .store
+                    .read_document(&to.mount.store_id, &to.inner)?
+                    .is_some()
                     || !self.documents_under(&to)?.is_empty()
                 {
                     return Err(Error::Invalid(format!(
@@ -384,7 +390,9 @@ impl MemoryTool {
         check_prefix(path)?;
         let dir = memory_path::normalize_dir(path).map_err(|e| Error::Invalid(e.to_string()))?;
         if dir == memory_path::ROOT {
-            return Ok(ToolOutput::ok(self.listing(None, path.trim_end_matches('/'))?));
+            return Ok(ToolOutput::ok(
+                self.listing(None, path.trim_end_matches('/'))?,
+            ));
         }
         let r = self.resolve(&dir)?;
         if let Some((_, content)) = self.store.read_document(&r.mount.store_id, &r.inner)? {
@@ -422,8 +430,7 @@ impl MemoryTool {
             return Ok(ToolOutput::ok(out).with_effect(self.effect("read", &r, None)));
         }
         let docs = self.documents_under(&r)?;
-        let is_mount_dir =
-            r.inner == memory_path::ROOT && r.mount.dir.is_some();
+        let is_mount_dir = r.inner == memory_path::ROOT && r.mount.dir.is_some();
         if docs.is_empty() && !is_mount_dir {
             return Err(Error::Invalid(format!(
                 "The path {} does not exist. Please provide a valid path.",
@@ -583,10 +590,16 @@ impl MemoryTool {
 
     /// The current sha256 and content of a document that must exist.
     fn read_file(&self, r: &Resolved<'_>) -> Result<(String, String), Error> {
-        if self.store.read_document(&r.mount.store_id, &r.inner)?.is_none()
+        if self
+            .store
+            .read_document(&r.mount.store_id, &r.inner)?
+            .is_none()
             && !self.documents_under(r)?.is_empty()
         {
-            return Err(Error::Invalid(format!("The path {} is not a file.", r.shown)));
+            return Err(Error::Invalid(format!(
+                "The path {} is not a file.",
+                r.shown
+            )));
         }
         let (doc, content) = self
             .store

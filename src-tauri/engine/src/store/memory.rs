@@ -719,6 +719,7 @@ fn put_document(
             meta,
         ),
         None => {
+            refuse_clashing_path(tx, store_id, &path, None)?;
             let doc_id = ids::new_id();
             let now = ids::now();
             // head_version_id is set by insert_version right after.
@@ -794,6 +795,7 @@ pub(crate) fn rename_document_in(
             "{to} already exists; pick another name or delete it first"
         )));
     }
+    refuse_clashing_path(tx, store_id, &to, Some(&doc_id))?;
     let content: Option<String> = tx.query_row_cached(
         "SELECT v.content FROM documents d JOIN document_versions v ON v.id = d.head_version_id WHERE d.id = ?1",
         [&doc_id],
@@ -829,6 +831,7 @@ pub(crate) fn restore_content_in(
             "{path} is now held by another document; rename or delete it first"
         )));
     }
+    refuse_clashing_path(tx, store_id, &path, Some(document_id))?;
     check_capacity(tx, store_id, 0, content.len())?;
     insert_version(
         tx,
@@ -838,4 +841,31 @@ pub(crate) fn restore_content_in(
         Some(content),
         meta,
     )
+}
+
+// --- Paths that could not sit beside each other (issue 18) -----------------
+
+/// Refuses a new document path that would look the same as a live one, or
+/// make a document also a folder: such a store could not be mirrored,
+/// exported or zipped without losing a document. The rule is
+/// [`memory_path::clash`]; this only feeds it the store's live paths.
+/// `moving` is the document taking the path (a rename or a restore), which
+/// may clash with its own old name.
+fn refuse_clashing_path(
+    tx: &Transaction<'_>,
+    store_id: &str,
+    path: &str,
+    moving: Option<&str>,
+) -> Result<()> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT d.path FROM documents d WHERE d.store_id = ?1 AND d.deleted = 0 AND d.id <> ?2",
+    )?;
+    let mut rows = stmt.query(params![store_id, moving.unwrap_or("")])?;
+    while let Some(row) = rows.next()? {
+        let existing: String = row.get(0)?;
+        if let Some(why) = memory_path::clash(path, &existing) {
+            return Err(Error::Conflict(why));
+        }
+    }
+    Ok(())
 }

@@ -11,6 +11,9 @@
  *   `{"error": {"kind": "...", "message": "one sentence"}}`.
  * - `GET {base}/api/events`: server-sent events, each `data:` line one JSON
  *   {@link ApiEvent}.
+ * - Both carry the bridge's sign-in cookie (`credentials: 'include'`): the
+ *   bridge refuses anything without its per-start token, which the browser
+ *   receives by opening the sign-in address `reverie serve` prints.
  *
  * The bridge base comes from the `?bridge=` query parameter, else
  * `VITE_BRIDGE_URL`, and must be a loopback address.
@@ -468,6 +471,7 @@ export function bridgeTransport(base: string, options: BridgeOptions = {}): Tran
           method: 'POST',
           headers: { 'content-type': 'application/json', accept: 'application/json' },
           body: JSON.stringify(params ?? {}),
+          credentials: 'include',
         })
       } catch {
         throw unreachable(method)
@@ -492,7 +496,7 @@ export function bridgeTransport(base: string, options: BridgeOptions = {}): Tran
     },
     subscribe(onEvent) {
       if (!Source) return () => {}
-      const source = new Source(`${root}/api/events`)
+      const source = new Source(`${root}/api/events`, { withCredentials: true })
       source.onmessage = (message: MessageEvent) => {
         try {
           const event = JSON.parse(String(message.data)) as ApiEvent

@@ -86,9 +86,7 @@ fn request(port: u16, head: &str, body: &str) -> (u16, String) {
 }
 
 fn post(bridge: &Bridge, method: &str, headers: &str) -> (u16, String) {
-    let head = format!(
-        "POST /api/{method} HTTP/1.1\r\nContent-Type: application/json{headers}"
-    );
+    let head = format!("POST /api/{method} HTTP/1.1\r\nContent-Type: application/json{headers}");
     request(bridge.port, &head, "{}")
 }
 
@@ -121,12 +119,24 @@ fn the_bridge_needs_its_token_the_bound_host_and_the_exact_origin() {
     let (status, body) = post(&b, "agents.list", &host);
     assert_eq!(status, 401, "{body}");
     assert!(body.contains("needs its token"), "{body}");
-    let (status, body) = post(&b, "agents.list", &format!("{host}\r\nAuthorization: Bearer {stale}"));
+    let (status, body) = post(
+        &b,
+        "agents.list",
+        &format!("{host}\r\nAuthorization: Bearer {stale}"),
+    );
     assert_eq!(status, 401, "{body}");
     assert!(body.contains("not the current one"), "{body}");
     let mut near = b.token.clone();
     near.replace_range(63.., if near.ends_with('0') { "1" } else { "0" });
-    assert_eq!(post(&b, "agents.list", &format!("{host}\r\nAuthorization: Bearer {near}")).0, 401);
+    assert_eq!(
+        post(
+            &b,
+            "agents.list",
+            &format!("{host}\r\nAuthorization: Bearer {near}")
+        )
+        .0,
+        401
+    );
     // The setting that would send the key elsewhere cannot be changed without it.
     let (status, _) = request(
         b.port,
@@ -155,22 +165,38 @@ fn the_bridge_needs_its_token_the_bound_host_and_the_exact_origin() {
         "http://localhost:5999",
         "https://127.0.0.1:5999",
     ] {
-        let (status, body) = post(&b, "agents.list", &format!("{host}{bearer}\r\nOrigin: {origin}"));
+        let (status, body) = post(
+            &b,
+            "agents.list",
+            &format!("{host}{bearer}\r\nOrigin: {origin}"),
+        );
         assert_eq!(status, 403, "{origin}: {body}");
         let (status, _) = request(
             b.port,
-            &format!("OPTIONS /api/agents.list HTTP/1.1{host}\r\nOrigin: {origin}\r\nAccess-Control-Request-Method: POST"),
+            &format!(
+                "OPTIONS /api/agents.list HTTP/1.1{host}\r\nOrigin: {origin}\r\nAccess-Control-Request-Method: POST"
+            ),
             "",
         );
         assert_eq!(status, 403, "preflight from {origin}");
     }
     // The UI's origin and the bridge's own: allowed, with credentials.
     for origin in [ui.to_string(), format!("http://127.0.0.1:{}", b.port)] {
-        let (status, body) = post(&b, "agents.list", &format!("{host}{bearer}\r\nOrigin: {origin}"));
+        let (status, body) = post(
+            &b,
+            "agents.list",
+            &format!("{host}{bearer}\r\nOrigin: {origin}"),
+        );
         assert_eq!(status, 200, "{origin}: {body}");
         let lower = body.to_ascii_lowercase();
-        assert!(lower.contains(&format!("access-control-allow-origin: {origin}")), "{body}");
-        assert!(lower.contains("access-control-allow-credentials: true"), "{body}");
+        assert!(
+            lower.contains(&format!("access-control-allow-origin: {origin}")),
+            "{body}"
+        );
+        assert!(
+            lower.contains("access-control-allow-credentials: true"),
+            "{body}"
+        );
     }
 
     // Server-sent events need the token too.
@@ -182,33 +208,60 @@ fn the_bridge_needs_its_token_the_bound_host_and_the_exact_origin() {
         )
     };
     assert_eq!(events("").0, 401);
-    assert_eq!(events(&format!("\r\nCookie: reverie_bridge_{}={stale}", b.port)).0, 401);
+    assert_eq!(
+        events(&format!("\r\nCookie: reverie_bridge_{}={stale}", b.port)).0,
+        401
+    );
     let (status, body) = events(&bearer);
     assert_eq!(status, 200, "{body}");
 
     // The sign-in URL: a wrong token sets nothing; the right one sets an
     // HttpOnly, SameSite=Strict cookie and opens the UI.
-    let (status, body) = request(b.port, &format!("GET /auth?token={stale} HTTP/1.1{host}"), "");
+    let (status, body) = request(
+        b.port,
+        &format!("GET /auth?token={stale} HTTP/1.1{host}"),
+        "",
+    );
     assert_eq!(status, 401);
     assert!(!body.to_ascii_lowercase().contains("set-cookie"), "{body}");
-    let (status, body) = request(b.port, &format!("GET /auth?token={} HTTP/1.1{host}", b.token), "");
+    let (status, body) = request(
+        b.port,
+        &format!("GET /auth?token={} HTTP/1.1{host}", b.token),
+        "",
+    );
     assert_eq!(status, 303, "{body}");
     let lower = body.to_ascii_lowercase();
     let cookie_line = lower
         .lines()
         .find(|l| l.starts_with("set-cookie:"))
         .unwrap_or_else(|| panic!("no cookie: {body}"));
-    assert!(cookie_line.contains("httponly") && cookie_line.contains("samesite=strict"), "{cookie_line}");
-    assert!(lower.contains(&format!("location: {ui}/?bridge=http://127.0.0.1:{}", b.port)), "{body}");
+    assert!(
+        cookie_line.contains("httponly") && cookie_line.contains("samesite=strict"),
+        "{cookie_line}"
+    );
+    assert!(
+        lower.contains(&format!(
+            "location: {ui}/?bridge=http://127.0.0.1:{}",
+            b.port
+        )),
+        "{body}"
+    );
     // A `next` on another site is not followed.
     let (_, body) = request(
         b.port,
-        &format!("GET /auth?token={}&next=http://evil.example/ HTTP/1.1{host}", b.token),
+        &format!(
+            "GET /auth?token={}&next=http://evil.example/ HTTP/1.1{host}",
+            b.token
+        ),
         "",
     );
     assert!(!body.contains("evil.example"), "{body}");
     // The cookie it set is a credential.
     let cookie = format!("\r\nCookie: other=1; reverie_bridge_{}={}", b.port, b.token);
-    let (status, body) = post(&b, "agents.list", &format!("{host}{cookie}\r\nOrigin: {ui}"));
+    let (status, body) = post(
+        &b,
+        "agents.list",
+        &format!("{host}{cookie}\r\nOrigin: {ui}"),
+    );
     assert_eq!(status, 200, "{body}");
 }

@@ -248,10 +248,12 @@ impl Bridge {
         }
     }
 
-    fn check(&self, headers: &HeaderMap) -> Result<Option<HeaderValue>, Response> {
-        let origin = self.check_caller(headers).map_err(|r| r.into_response())?;
+    fn check(&self, headers: &HeaderMap) -> Result<Option<HeaderValue>, Box<Response>> {
+        let origin = self
+            .check_caller(headers)
+            .map_err(|r| Box::new(r.into_response()))?;
         self.check_token(headers)
-            .map_err(|r| with_cors(r.into_response(), origin.clone()))?;
+            .map_err(|r| Box::new(with_cors(r.into_response(), origin.clone())))?;
         Ok(origin)
     }
 }
@@ -360,7 +362,7 @@ async fn call(
 ) -> Response {
     let origin = match bridge.check(&headers) {
         Ok(o) => o,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let is_json = headers
         .get(header::CONTENT_TYPE)
@@ -407,7 +409,7 @@ async fn call(
 async fn events(State(bridge): State<Arc<Bridge>>, headers: HeaderMap) -> Response {
     let origin = match bridge.check(&headers) {
         Ok(o) => o,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let rx = bridge.api.subscribe();
     let stream = futures_util::stream::unfold(rx, |mut rx| async move {

@@ -149,8 +149,10 @@ fn main() -> ExitCode {
 }
 
 fn fail(error: &anyhow::Error) -> ExitCode {
-    tracing::warn!(error = %error, "command failed");
-    eprintln!("reverie: {error:#}");
+    let text = format!("{error:#}");
+    let text = reverie_engine::redact::mask_url_credentials(&text);
+    tracing::warn!(error = %text, "command failed");
+    eprintln!("reverie: {text}");
     ExitCode::from(exit_code(error))
 }
 

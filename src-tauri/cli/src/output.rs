@@ -107,6 +107,26 @@ pub fn table(header: &[&str], rows: Vec<Vec<String>>) {
     }
 }
 
+/// The log file, with credentials in URLs masked in every line written.
+struct MaskingWriter<W>(W);
+
+impl<W: Write> Write for MaskingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match std::str::from_utf8(buf) {
+            Ok(text) => {
+                let masked = reverie_engine::redact::mask_url_credentials(text);
+                self.0.write_all(masked.as_bytes())?
+            }
+            Err(_) => self.0.write_all(buf)?,
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
+}
+
 /// Appends structured logs to `<data>/logs/reverie.log`; `RUST_LOG` sets the level.
 pub fn init_logging(data_dir: &Path) {
     let dir = reverie_engine::data_dir::logs_dir(data_dir);
@@ -125,7 +145,7 @@ pub fn init_logging(data_dir: &Path) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(false)
-        .with_writer(std::sync::Mutex::new(file))
+        .with_writer(std::sync::Mutex::new(MaskingWriter(file)))
         .try_init();
 }
 

@@ -24,6 +24,7 @@ pub mod memory_path;
 pub mod mirror;
 pub mod outcome;
 pub mod provider;
+pub mod redact;
 pub mod rubric_tools;
 pub mod runtime;
 pub mod session_export;

@@ -334,7 +334,11 @@ export interface ApiMethods extends TimelineMethods {
   'keys.delete': { params: { provider: ProviderKind }; result: { removed: boolean } }
   'keys.test': { params: { provider: ProviderKind }; result: { ok: boolean; message: string } }
   'settings.get': { params: { key: string }; result: string | null }
-  'settings.set': { params: { key: string; value: string }; result: { saved: boolean } }
+  'settings.set': {
+    /** `confirm_key_host`: the person agreed that the saved API key may go to a new provider address. */
+    params: { key: string; value: string; confirm_key_host?: boolean }
+    result: { saved: boolean }
+  }
 }
 
 export type ApiMethod = keyof ApiMethods

@@ -17,6 +17,7 @@ pub mod dream;
 pub mod error;
 pub mod ids;
 pub mod import;
+pub mod key_host;
 pub mod keychain;
 pub mod managed_agents;
 pub mod memory_export;

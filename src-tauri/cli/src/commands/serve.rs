@@ -397,7 +397,7 @@ async fn call(
             let status = match e.kind {
                 "not_found" | "unknown_method" => StatusCode::NOT_FOUND,
                 "invalid" => StatusCode::BAD_REQUEST,
-                "conflict" => StatusCode::CONFLICT,
+                "conflict" | "needs_confirmation" => StatusCode::CONFLICT,
                 _ => StatusCode::INTERNAL_SERVER_ERROR,
             };
             (status, axum::Json(json!({"error": e}))).into_response()

@@ -30,9 +30,9 @@ pub const MAX_DEPTH: usize = 16;
 
 /// Checks and normalises a document path. Accepts `/memories/a/b.md` and the
 /// relative `a/b.md` (taken as under `/memories`); refuses `..`, `.`, empty
-/// segments, backslashes, control, bidirectional and invisible characters,
-/// absolute paths elsewhere, `/memories` itself, over-long names and paths
-/// nested too deep. The result is in Unicode NFC.
+/// segments, backslashes, control characters, absolute paths elsewhere and
+/// `/memories` itself. The result is in Unicode NFC. A path that names a new
+/// document must also pass [`check_new`].
 pub fn normalize(path: &str) -> Result<String> {
     let composed: String = path.nfc().collect();
     let trimmed = composed.trim();
@@ -76,29 +76,8 @@ pub fn normalize(path: &str) -> Result<String> {
                     trimmed.escape_debug()
                 )));
             }
-            s if s.chars().any(is_invisible) => {
-                let c = s.chars().find(|c| is_invisible(*c)).unwrap_or(' ');
-                return Err(Error::Invalid(format!(
-                    "'{}' contains the invisible or text-direction character U+{:04X}, which makes a name read differently than it is; remove it",
-                    trimmed.escape_debug(),
-                    c as u32
-                )));
-            }
-            s if s.len() > MAX_SEGMENT_BYTES => {
-                return Err(Error::Invalid(format!(
-                    "the name '{}…' is {} bytes long; keep each file or folder name under {MAX_SEGMENT_BYTES} bytes",
-                    s.chars().take(40).collect::<String>().escape_debug(),
-                    s.len()
-                )));
-            }
             s => segments.push(s),
         }
-    }
-    if segments.len() > MAX_DEPTH {
-        return Err(Error::Invalid(format!(
-            "the path is {} folders deep; keep it within {MAX_DEPTH} levels under /memories",
-            segments.len()
-        )));
     }
     let normalized = format!("{ROOT}/{}", segments.join("/"));
     if normalized.len() > MAX_PATH_BYTES {
@@ -108,6 +87,46 @@ pub fn normalize(path: &str) -> Result<String> {
         )));
     }
     Ok(normalized)
+}
+
+/// Checks a normalised path that is about to name a document for the first
+/// time (a new document, a rename, a restore): no invisible or
+/// text-direction characters, names short enough for any file system, and
+/// not too deep. Lookups of existing documents use [`normalize`] alone, so a
+/// document saved before these rules can still be read, renamed or deleted.
+pub fn check_new(path: &str) -> Result<()> {
+    let rest = path.strip_prefix("/memories/").unwrap_or(path);
+    let segments: Vec<&str> = rest.split('/').collect();
+    for s in &segments {
+        if let Some(c) = s.chars().find(|c| is_invisible(*c)) {
+            return Err(Error::Invalid(format!(
+                "'{}' contains the invisible or text-direction character U+{:04X}, which makes a name read differently than it is; remove it",
+                path.escape_debug(),
+                c as u32
+            )));
+        }
+        if s.len() > MAX_SEGMENT_BYTES {
+            return Err(Error::Invalid(format!(
+                "the name '{}…' is {} bytes long; keep each file or folder name under {MAX_SEGMENT_BYTES} bytes",
+                s.chars().take(40).collect::<String>().escape_debug(),
+                s.len()
+            )));
+        }
+    }
+    if segments.len() > MAX_DEPTH {
+        return Err(Error::Invalid(format!(
+            "the path is {} folders deep; keep it within {MAX_DEPTH} levels under /memories",
+            segments.len()
+        )));
+    }
+    Ok(())
+}
+
+/// [`normalize`] then [`check_new`]: the path a new document may take.
+pub fn normalize_new(path: &str) -> Result<String> {
+    let path = normalize(path)?;
+    check_new(&path)?;
+    Ok(path)
 }
 
 /// Characters that are not seen, or that reorder what is seen: Unicode's
@@ -218,7 +237,7 @@ mod tests {
             "/memories/lrm\u{200E}.md",
             "",
         ] {
-            let err = normalize(bad).unwrap_err().to_string();
+            let err = normalize_new(bad).unwrap_err().to_string();
             assert!(!err.is_empty(), "{bad}");
             assert!(!err.contains("/root") && !err.contains("/home"), "{err}");
         }
@@ -235,11 +254,23 @@ mod tests {
     #[test]
     fn names_and_depth_are_bounded() {
         let long = format!("/memories/{}.md", "a".repeat(300));
-        assert!(normalize(&long).unwrap_err().to_string().contains("bytes"));
+        assert!(
+            normalize_new(&long)
+                .unwrap_err()
+                .to_string()
+                .contains("bytes")
+        );
+        // An old document with such a name can still be looked up.
+        assert!(normalize(&long).is_ok());
         let ok = format!("/memories/{}.md", "a".repeat(MAX_SEGMENT_BYTES - 3));
-        assert!(normalize(&ok).is_ok());
+        assert!(normalize_new(&ok).is_ok());
         let deep = format!("/memories/{}x.md", "d/".repeat(MAX_DEPTH));
-        assert!(normalize(&deep).unwrap_err().to_string().contains("deep"));
+        assert!(
+            normalize_new(&deep)
+                .unwrap_err()
+                .to_string()
+                .contains("deep")
+        );
     }
 
     #[test]

@@ -171,3 +171,37 @@ fn whatever_the_store_accepts_exports_zips_and_mirrors_whole() {
 }
 
 const MAX_NAME: usize = reverie_engine::memory_path::MAX_SEGMENT_BYTES - 3;
+
+#[test]
+fn a_document_saved_before_these_rules_can_still_be_read_renamed_and_deleted() {
+    let (dir, store, id) = store_with_memory();
+    write(&store, &id, "/memories/legacy.md").unwrap();
+    let old = "/memories/evil\u{202E}dm.md";
+    {
+        // As an older Reverie would have stored it.
+        let conn = rusqlite::Connection::open(dir.path().join("reverie.db")).unwrap();
+        conn.execute(
+            "UPDATE documents SET path = ?1 WHERE path = '/memories/legacy.md'",
+            [old],
+        )
+        .unwrap();
+    }
+    let (_, text) = store.read_document(&id, old).unwrap().unwrap();
+    assert_eq!(text, "text of /memories/legacy.md\n");
+    // It may not keep a name it could not be given today, but can leave it.
+    let err = store
+        .rename_document(
+            &id,
+            old,
+            "/memories/also\u{202E}bad.md",
+            &WriteMeta::user("t"),
+        )
+        .unwrap_err();
+    assert!(err.to_string().contains("U+202E"), "{err}");
+    store
+        .rename_document(&id, old, "/memories/evil-dm.md", &WriteMeta::user("t"))
+        .unwrap();
+    store
+        .delete_document(&id, "/memories/evil-dm.md", &WriteMeta::user("t"))
+        .unwrap();
+}

@@ -182,7 +182,7 @@ impl Folder {
                 continue;
             }
             let rel = join(rel_dir, &name);
-            let doc_path = match memory_path::normalize(&format!("/memories/{rel}")) {
+            let doc_path = match memory_path::normalize_new(&format!("/memories/{rel}")) {
                 Ok(path) => path,
                 Err(e) => {
                     scan.refused.push(Refusal {

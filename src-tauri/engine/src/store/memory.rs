@@ -845,8 +845,9 @@ pub(crate) fn restore_content_in(
 
 // --- Paths that could not sit beside each other (issue 18) -----------------
 
-/// Refuses a new document path that would look the same as a live one, or
-/// make a document also a folder: such a store could not be mirrored,
+/// Refuses a new document path with a name no copy of the store could hold
+/// safely ([`memory_path::check_new`]), one that would look the same as a
+/// live one, or one that would make a document also a folder: such a store could not be mirrored,
 /// exported or zipped without losing a document. The rule is
 /// [`memory_path::clash`]; this only feeds it the store's live paths.
 /// `moving` is the document taking the path (a rename or a restore), which
@@ -857,6 +858,7 @@ fn refuse_clashing_path(
     path: &str,
     moving: Option<&str>,
 ) -> Result<()> {
+    memory_path::check_new(path)?;
     let mut stmt = tx.prepare_cached(
         "SELECT d.path FROM documents d WHERE d.store_id = ?1 AND d.deleted = 0 AND d.id <> ?2",
     )?;

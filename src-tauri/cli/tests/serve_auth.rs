@@ -265,3 +265,57 @@ fn the_bridge_needs_its_token_the_bound_host_and_the_exact_origin() {
     );
     assert_eq!(status, 200, "{body}");
 }
+
+#[test]
+fn the_bridge_can_serve_the_ui_itself_and_nothing_else() {
+    let dir = tempfile::tempdir().unwrap();
+    let ui = dir.path().join("dist");
+    std::fs::create_dir_all(ui.join("assets")).unwrap();
+    std::fs::write(
+        ui.join("index.html"),
+        "<!doctype html><title>Reverie</title>",
+    )
+    .unwrap();
+    std::fs::write(ui.join("assets/app.js"), "console.log('hi')").unwrap();
+    std::fs::write(dir.path().join("secret.txt"), "not for the web").unwrap();
+    let data = dir.path().join("data");
+    let b = start(&data, &["--ui", ui.to_str().unwrap()]);
+    let host = format!("\r\nHost: 127.0.0.1:{}", b.port);
+
+    let (status, body) = request(b.port, &format!("GET / HTTP/1.1{host}"), "");
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("<title>Reverie</title>"));
+    let (status, body) = request(b.port, &format!("GET /assets/app.js HTTP/1.1{host}"), "");
+    assert_eq!(status, 200);
+    assert!(
+        body.to_ascii_lowercase()
+            .contains("content-type: text/javascript"),
+        "{body}"
+    );
+    for sneaky in [
+        "/../secret.txt",
+        "/%2e%2e/secret.txt",
+        "/assets/../../secret.txt",
+        "/.hidden",
+    ] {
+        let (status, body) = request(b.port, &format!("GET {sneaky} HTTP/1.1{host}"), "");
+        assert_ne!(status, 200, "{sneaky}: {body}");
+        assert!(!body.contains("not for the web"), "{sneaky}");
+    }
+    // A rebound page cannot even load the UI from it.
+    let (status, _) = request(b.port, "GET / HTTP/1.1\r\nHost: evil.example", "");
+    assert_eq!(status, 421);
+    // The sign-in URL opens the UI the bridge serves, on its own origin.
+    let (status, body) = request(
+        b.port,
+        &format!("GET /auth?token={} HTTP/1.1{host}", b.token),
+        "",
+    );
+    assert_eq!(status, 303);
+    let own = format!("http://127.0.0.1:{}", b.port);
+    assert!(
+        body.to_ascii_lowercase()
+            .contains(&format!("location: {own}/?bridge={own}")),
+        "{body}"
+    );
+}

@@ -12,9 +12,9 @@
 //!   Another user or process on the machine without the file gets 401.
 //! - **Host must be the bound address** (`127.0.0.1:PORT`), so a web page
 //!   whose name was re-pointed at 127.0.0.1 (DNS rebinding) is refused.
-//! - **Origin must be exactly the UI's origin**: the bridge's own, or the one
-//!   given with `--ui-origin` (a development server). Any other page is
-//!   refused before anything runs.
+//! - **Origin must be exactly the UI's origin**: the bridge's own (it serves
+//!   the built UI with `--ui ui/dist`), or the one given with `--ui-origin`
+//!   (a development server). Any other page is refused before anything runs.
 //! - Parameters must be sent as JSON, so a plain HTML form cannot post.
 
 use std::net::SocketAddr;
@@ -48,6 +48,10 @@ pub struct ServeArgs {
     /// this origin may call the bridge; the sign-in URL opens it.
     #[arg(long, value_name = "ORIGIN")]
     ui_origin: Option<String>,
+    /// Serve the built web UI from this folder (`ui/dist`) at the bridge's
+    /// own address, so the sign-in URL opens it directly.
+    #[arg(long, value_name = "DIR")]
+    ui: Option<PathBuf>,
 }
 
 /// Everything a request is checked against.
@@ -61,10 +65,20 @@ struct Bridge {
     own_origin: String,
     ui_origin: Option<String>,
     cookie: String,
+    /// The built UI, when the bridge serves it.
+    ui_dir: Option<PathBuf>,
 }
 
 pub fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
     let ui_origin = args.ui_origin.as_deref().map(parse_origin).transpose()?;
+    if let Some(dir) = &args.ui
+        && !dir.join("index.html").is_file()
+    {
+        anyhow::bail!(
+            "{} has no index.html; build the UI first (cd ui && npm run build) and pass its dist folder",
+            dir.display()
+        );
+    }
     let store = Arc::new(reverie_engine::Store::open(&ctx.data_dir)?);
     store.mark_interrupted_sessions()?;
     reverie_engine::dream::recover(&store)?;
@@ -87,6 +101,7 @@ pub fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
             cookie: format!("reverie_bridge_{port}"),
             ui_origin,
             token: token.clone(),
+            ui_dir: args.ui.clone(),
         });
         // Folder mirrors configured on stores run while the bridge does.
         let mirrors = api.clone();
@@ -99,6 +114,7 @@ pub fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
             .route("/auth", get(sign_in))
             .route("/api/events", get(events).options(preflight))
             .route("/api/{method}", post(call).options(preflight))
+            .fallback(get(ui_file))
             .with_state(bridge.clone());
         crate::output::line(&format!(
             "listening on {} — sign in from a browser at {}/auth?token={token} (the token is also in {})",
@@ -322,7 +338,8 @@ async fn sign_in(
         "{}={}; HttpOnly; SameSite=Strict; Path=/api",
         bridge.cookie, bridge.token
     );
-    let mut response = match (next, bridge.ui_origin.is_some()) {
+    let opens_ui = bridge.ui_origin.is_some() || bridge.ui_dir.is_some();
+    let mut response = match (next, opens_ui) {
         (Some(next), _) => (StatusCode::SEE_OTHER, [(header::LOCATION, next)]).into_response(),
         (None, true) => {
             let to = format!("{ui}/?bridge={}", bridge.own_origin);
@@ -344,6 +361,57 @@ async fn sign_in(
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
+}
+
+/// A file of the built UI (`--ui`), for any path outside `/api` and `/auth`.
+/// Public files, so no token; the Host check still applies.
+async fn ui_file(
+    State(bridge): State<Arc<Bridge>>,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(r) = bridge.check_caller(&headers) {
+        return r.into_response();
+    }
+    let not_found = || (StatusCode::NOT_FOUND, "Not found.\n").into_response();
+    let Some(dir) = &bridge.ui_dir else {
+        return not_found();
+    };
+    let rel = uri.path().trim_start_matches('/');
+    let rel = if rel.is_empty() { "index.html" } else { rel };
+    // Plain names only: nothing hidden, nothing that climbs out.
+    if rel
+        .split('/')
+        .any(|s| s.is_empty() || s.starts_with('.') || s.contains('\\') || s.contains('%'))
+    {
+        return not_found();
+    }
+    let path = dir.join(rel);
+    let Ok(bytes) = tokio::fs::read(&path).await else {
+        return not_found();
+    };
+    let kind = match path.extension().and_then(|e| e.to_str()).unwrap_or("") {
+        "html" => "text/html; charset=utf-8",
+        "js" | "mjs" => "text/javascript; charset=utf-8",
+        "css" => "text/css; charset=utf-8",
+        "json" | "map" => "application/json",
+        "svg" => "image/svg+xml",
+        "png" => "image/png",
+        "ico" => "image/x-icon",
+        "woff2" => "font/woff2",
+        "wasm" => "application/wasm",
+        _ => "application/octet-stream",
+    };
+    (
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, kind),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+            (header::REFERRER_POLICY, "no-referrer"),
+        ],
+        bytes,
+    )
+        .into_response()
 }
 
 async fn preflight(State(bridge): State<Arc<Bridge>>, headers: HeaderMap) -> Response {

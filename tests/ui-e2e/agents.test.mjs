@@ -222,7 +222,7 @@ describe('Agent editor and Settings', () => {
     await page.getByRole('list', { name: 'Agents' }).getByRole('link', { name: 'Coder' }).waitFor()
     await page.waitForFunction(
       async (bridgeUrl) => {
-        const r = await fetch(`${bridgeUrl}/api/agents.get`, { method: 'POST', body: '{"name":"Coder"}', headers: { 'content-type': 'application/json' } })
+        const r = await fetch(`${bridgeUrl}/api/agents.get`, { method: 'POST', body: '{"name":"Coder"}', headers: { 'content-type': 'application/json' }, credentials: 'include' })
         return (await r.json()).dream_schedule === '02:15'
       },
       bridge.url,

@@ -6,7 +6,7 @@
 // of that, and its tear-down, for a test file.
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import os from 'node:os'
 import path from 'node:path'
@@ -82,10 +82,22 @@ export function startFakeModelServer({ script } = {}) {
  * The engine's HTTP bridge for the UI (`reverie serve --port 0`, arriving
  * with the engine's API table) on a data folder, e.g. with
  * `env: { ANTHROPIC_BASE_URL: fake.url, ANTHROPIC_API_KEY: 'test' }`.
- * Open the UI at `${ui.url}/?bridge=${bridge.url}`.
+ * The bridge only answers with its per-start token (read here from the
+ * `serve-token` file it writes) and only to pages from `uiOrigin`: open the
+ * UI through `signInUrl(bridge, page)` so the browser gets the token's
+ * cookie; Node calls send `authorization: Bearer ${bridge.token}`.
  */
-export function startBridge({ dataDir, env } = {}) {
-  return startServer(reverieBin, ['serve', '--port', '0', '--data-dir', dataDir], { env })
+export async function startBridge({ dataDir, env, uiOrigin } = {}) {
+  const args = ['serve', '--port', '0', '--data-dir', dataDir]
+  if (uiOrigin) args.push('--ui-origin', uiOrigin)
+  const server = await startServer(reverieBin, args, { env })
+  const token = readFileSync(path.join(dataDir, 'serve-token'), 'utf8').trim()
+  return { ...server, token, headers: { authorization: `Bearer ${token}` } }
+}
+
+/** The bridge's sign-in address that sets its cookie, then opens `page` (a URL of the UI's origin). */
+export function signInUrl(bridge, page) {
+  return `${bridge.url}/auth?token=${bridge.token}&next=${encodeURIComponent(page)}`
 }
 
 /** Debian's chromium, with the flags this machine needs (see PLATFORM.md). */
@@ -125,13 +137,14 @@ export async function screenshot(page, name) {
 }
 
 /**
- * Calls the engine's API through a bridge (as the UI does) to set up or
- * check state; throws with the engine's answer when the call fails.
+ * Calls the engine's API through a bridge from `startBridge` (with its
+ * token, as the UI does) to set up or check state; throws with the engine's
+ * answer when the call fails.
  */
-export async function bridgeCall(bridgeUrl, method, params = {}) {
-  const response = await fetch(`${bridgeUrl}/api/${method}`, {
+export async function bridgeCall(bridge, method, params = {}) {
+  const response = await fetch(`${bridge.url}/api/${method}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...bridge.headers },
     body: JSON.stringify(params),
   })
   const body = await response.json()
@@ -216,9 +229,11 @@ export async function startStack(name, options = {}) {
     }
     if (failures.length > 0) throw failures[0]
   }
-  stack.api = (method, params) => bridgeCall(stack.bridge.url, method, params)
+  stack.api = (method, params) => bridgeCall(stack.bridge, method, params)
   stack.at = (screen) =>
-    stack.bridge ? `${stack.ui.url}/?bridge=${encodeURIComponent(stack.bridge.url)}#/${screen}` : `${stack.ui.url}/#/${screen}`
+    stack.bridge
+      ? signInUrl(stack.bridge, `${stack.ui.url}/?bridge=${encodeURIComponent(stack.bridge.url)}#/${screen}`)
+      : `${stack.ui.url}/#/${screen}`
   stack.script = (body) => fakeControl(stack.fake.url, 'script', body)
   stack.runTask = async (agent, task) => {
     const { session_id } = await stack.api('run.start', { agent, task })
@@ -238,12 +253,13 @@ export async function startStack(name, options = {}) {
       stack.fake = await startFakeModelServer()
       if (initialScript !== undefined) await stack.script(initialScript)
     }
+    // The UI first: the bridge is told its origin, the only one it answers.
+    stack.ui = await serveUi()
     if (withBridge) {
       const extra = typeof env === 'function' ? env(stack) : env
       const defaults = withFake ? { ANTHROPIC_BASE_URL: stack.fake.url, ANTHROPIC_API_KEY: 'sk-ant-test-abcd' } : {}
-      stack.bridge = await startBridge({ dataDir: stack.dataDir, env: { ...defaults, ...extra } })
+      stack.bridge = await startBridge({ dataDir: stack.dataDir, env: { ...defaults, ...extra }, uiOrigin: stack.ui.url })
     }
-    stack.ui = await serveUi()
     if (withBrowser) stack.browser = await launchBrowser()
   } catch (error) {
     await stack.stop().catch(() => {})

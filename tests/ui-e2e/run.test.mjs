@@ -42,7 +42,7 @@ describe('Agents: create and run', () => {
     assert.equal(await dialog.count(), 0)
 
     // The engine keeps the template's tools and prompt.
-    const agents = await (await fetch(`${bridge.url}/api/agents.list`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).json()
+    const agents = await (await fetch(`${bridge.url}/api/agents.list`, { method: 'POST', headers: { 'content-type': 'application/json', ...bridge.headers }, body: '{}' })).json()
     assert.equal(agents.length, 1)
     assert.deepEqual(agents[0].tools, ['memory', 'workspace'])
     assert.match(agents[0].system_prompt, /plain prose/)

@@ -17,7 +17,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { chromium } from 'playwright-core'
-import { repoRoot, serveUi, startBridge } from '../ui-e2e/harness.mjs'
+import { repoRoot, serveUi, signInUrl, startBridge } from '../ui-e2e/harness.mjs'
 
 const EVENTS = Number(process.env.EVENTS ?? 50000)
 const SUBAGENTS = Number(process.env.SUBAGENTS ?? 4)
@@ -49,8 +49,8 @@ try {
   console.log(
     `seeded ${seeded.events} events in ${seeded.threads} threads (${seeded.threads - 1} subagents) in ${((performance.now() - seedStart) / 1000).toFixed(1)} s [${profile} build]`,
   )
-  bridge = await startBridge({ dataDir, env: { REVERIE_BIN: reverie } })
   ui = await serveUi()
+  bridge = await startBridge({ dataDir, env: { REVERIE_BIN: reverie }, uiOrigin: ui.url })
   // The engine's side of opening the timeline, over the bridge (median of 5).
   const timeCall = async (method, params) => {
     const times = []
@@ -58,7 +58,7 @@ try {
       const t0 = performance.now()
       const res = await fetch(`${bridge.url}/api/${method}`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...bridge.headers },
         body: JSON.stringify(params),
       })
       await res.json()
@@ -123,7 +123,7 @@ try {
   let coldParts
   for (let i = 0; i < 6; i++) {
     const { context, page } = await newPage()
-    await page.goto(`${base}#/sessions/${seeded.session_id}`)
+    await page.goto(signInUrl(bridge, `${base}#/sessions/${seeded.session_id}`))
     await page.waitForFunction(() => window.__firstRowAt !== undefined, null, { timeout: 30000 })
     colds.push(await page.evaluate(() => window.__firstRowAt))
     // Where a cold load's time goes: the document, the scripts, the engine.
@@ -150,7 +150,7 @@ try {
   // From the session list: click to first painted row.
   const opens = []
   for (let i = 0; i < 5; i++) {
-    await page.goto(`${base}#/sessions`)
+    await page.goto(signInUrl(bridge, `${base}#/sessions`))
     const link = page.locator(`a[href$="/sessions/${seeded.session_id}"]`)
     await link.waitFor()
     await page.evaluate(() => {
@@ -168,7 +168,7 @@ try {
   // Scrolling, in the uncapped browser.
   browser = await launch(true)
   const { page: scrollPage, context: scrollContext } = await newPage()
-  await scrollPage.goto(`${base}#/sessions/${seeded.session_id}`)
+  await scrollPage.goto(signInUrl(bridge, `${base}#/sessions/${seeded.session_id}`))
   await scrollPage.waitForFunction(() => window.__firstRowAt !== undefined, null, { timeout: 30000 })
 
   // Baseline: the same page, not scrolling, on this machine right now.

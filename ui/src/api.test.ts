@@ -64,6 +64,27 @@ describe('bridge transport', () => {
     await expect(api.call('nothing', {})).resolves.toBeNull()
   })
 
+  test("sends the bridge's sign-in cookie with calls and the event stream", async () => {
+    const seen: RequestInit[] = []
+    const fetchSpy = (async (_url: string, init: RequestInit) => {
+      seen.push(init)
+      return new Response('{}', { status: 200 })
+    }) as unknown as typeof fetch
+    const sources: { url: string; init?: EventSourceInit }[] = []
+    class FakeSource {
+      onmessage: ((m: MessageEvent) => void) | null = null
+      constructor(url: string, init?: EventSourceInit) {
+        sources.push({ url, init })
+      }
+      close() {}
+    }
+    const api = bridgeTransport(base, { fetch: fetchSpy, EventSource: FakeSource as unknown as typeof EventSource })
+    await api.call('echo', {})
+    expect(seen[0].credentials).toBe('include')
+    api.subscribe(() => {})()
+    expect(sources[0]).toEqual({ url: `${base}/api/events`, init: { withCredentials: true } })
+  })
+
   test("turns the engine's error envelope into an ApiError with its sentence", async () => {
     const error = await bridgeTransport(base).call('agent.missing', {}).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(ApiError)

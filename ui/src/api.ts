@@ -11,6 +11,9 @@
  *   `{"error": {"kind": "...", "message": "one sentence"}}`.
  * - `GET {base}/api/events`: server-sent events, each `data:` line one JSON
  *   {@link ApiEvent}.
+ * - Both carry the bridge's sign-in cookie (`credentials: 'include'`): the
+ *   bridge refuses anything without its per-start token, which the browser
+ *   receives by opening the sign-in address `reverie serve` prints.
  *
  * The bridge base comes from the `?bridge=` query parameter, else
  * `VITE_BRIDGE_URL`, and must be a loopback address.
@@ -331,7 +334,11 @@ export interface ApiMethods extends TimelineMethods {
   'keys.delete': { params: { provider: ProviderKind }; result: { removed: boolean } }
   'keys.test': { params: { provider: ProviderKind }; result: { ok: boolean; message: string } }
   'settings.get': { params: { key: string }; result: string | null }
-  'settings.set': { params: { key: string; value: string }; result: { saved: boolean } }
+  'settings.set': {
+    /** `confirm_key_host`: the person agreed that the saved API key may go to a new provider address. */
+    params: { key: string; value: string; confirm_key_host?: boolean }
+    result: { saved: boolean }
+  }
 }
 
 export type ApiMethod = keyof ApiMethods
@@ -468,6 +475,7 @@ export function bridgeTransport(base: string, options: BridgeOptions = {}): Tran
           method: 'POST',
           headers: { 'content-type': 'application/json', accept: 'application/json' },
           body: JSON.stringify(params ?? {}),
+          credentials: 'include',
         })
       } catch {
         throw unreachable(method)
@@ -492,7 +500,7 @@ export function bridgeTransport(base: string, options: BridgeOptions = {}): Tran
     },
     subscribe(onEvent) {
       if (!Source) return () => {}
-      const source = new Source(`${root}/api/events`)
+      const source = new Source(`${root}/api/events`, { withCredentials: true })
       source.onmessage = (message: MessageEvent) => {
         try {
           const event = JSON.parse(String(message.data)) as ApiEvent

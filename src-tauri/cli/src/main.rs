@@ -5,6 +5,27 @@
 //! 0 success, 1 failure, 2 bad usage, 3 not found, 4 conflict, 5 data folder
 //! refused (newer schema, damaged or unreadable), 6 no OS keychain.
 
+// `println!`, `print!` and `eprintln!` everywhere in this crate go through
+// `output`, which never panics on a closed pipe (see its module doc).
+macro_rules! println {
+    () => {
+        $crate::output::write_stdout(format_args!("\n"))
+    };
+    ($($arg:tt)*) => {
+        $crate::output::write_stdout(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+macro_rules! print {
+    ($($arg:tt)*) => {
+        $crate::output::write_stdout(format_args!($($arg)*))
+    };
+}
+macro_rules! eprintln {
+    ($($arg:tt)*) => {
+        $crate::output::write_stderr(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
 mod commands;
 mod output;
 
@@ -116,14 +137,22 @@ fn main() -> ExitCode {
         Command::Managed(cmd) => commands::managed::run(&ctx, cmd),
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        // A reader that left early (`| head`) is not a failure; a full disk is.
+        Ok(()) => match output::stdout_failure() {
+            Some(why) => fail(&anyhow::anyhow!(
+                "the output could not be written ({why}); the command itself finished"
+            )),
+            None => ExitCode::SUCCESS,
+        },
         Err(e) => fail(&e),
     }
 }
 
 fn fail(error: &anyhow::Error) -> ExitCode {
-    tracing::warn!(error = %error, "command failed");
-    eprintln!("reverie: {error:#}");
+    let text = format!("{error:#}");
+    let text = reverie_engine::redact::mask_url_credentials(&text);
+    tracing::warn!(error = %text, "command failed");
+    eprintln!("reverie: {text}");
     ExitCode::from(exit_code(error))
 }
 

@@ -75,7 +75,9 @@ async fn run_streams_the_answer_and_reports_failures_with_exit_codes() {
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("API key rejected: update it in Settings"),
+        stderr.contains(
+            "API key rejected: the key comes from the ANTHROPIC_API_KEY environment variable"
+        ),
         "{stderr}"
     );
     assert!(

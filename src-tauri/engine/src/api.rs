@@ -622,8 +622,35 @@ impl Api {
                 struct P {
                     key: String,
                     value: String,
+                    /// The person agreed that the saved key may go to the new address.
+                    #[serde(default)]
+                    confirm_key_host: bool,
                 }
-                let P { key, value } = params(p)?;
+                let P {
+                    key,
+                    value,
+                    confirm_key_host,
+                } = params(p)?;
+                // A new provider address: the saved key follows only when confirmed.
+                let kind = [ProviderKind::Anthropic, ProviderKind::OpenAi]
+                    .into_iter()
+                    .find(|k| key == crate::runtime::providers::base_url_setting(*k));
+                if let Some(kind) = kind {
+                    let saved_key = matches!(self.keychain.get(kind.as_str()), Ok(Some(_)));
+                    if let Some(host) = crate::key_host::needs_confirmation(s, kind, &value)
+                        && saved_key
+                    {
+                        if !confirm_key_host {
+                            return Err(ApiError {
+                                kind: "needs_confirmation",
+                                message: format!(
+                                    "Your API key will be sent to {host}. Only continue if you trust that server."
+                                ),
+                            });
+                        }
+                        crate::key_host::bind(s, kind, &value)?;
+                    }
+                }
                 s.set_setting(&key, &value)?;
                 if key.starts_with("provider.") {
                     self.runtime.providers().reset();
@@ -653,6 +680,8 @@ impl Api {
                 let P { provider, key } = params(p)?;
                 self.keychain
                     .set(provider.as_str(), &SecretString::from(key))?;
+                // A key goes to the address in force when it was saved.
+                crate::key_host::bind(s, provider, &crate::key_host::url_in_force(s, provider))?;
                 self.runtime.providers().reset();
                 ok(json!({"stored": true}))
             }

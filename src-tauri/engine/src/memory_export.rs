@@ -67,6 +67,38 @@ fn file_of(path: &str) -> Result<String> {
     Ok(relative.to_string())
 }
 
+/// Refuses, before anything is written, a store holding two documents that
+/// could not both be files (one also a folder, or two names alike up to case
+/// or lookalike letters). The store no longer accepts such pairs; one saved
+/// earlier is named so it can be renamed, instead of a file silently lost.
+fn refuse_clashes<'a>(paths: impl Iterator<Item = &'a str>) -> Result<()> {
+    use std::collections::HashMap;
+    let mut files: HashMap<String, &str> = HashMap::new();
+    let mut folders: HashMap<String, &str> = HashMap::new();
+    for path in paths {
+        let key = crate::memory_path::lookalike_key(path);
+        let clash = files
+            .get(&key)
+            .or_else(|| folders.get(&key))
+            .copied()
+            .or_else(|| {
+                key.match_indices('/')
+                    .skip(2)
+                    .find_map(|(i, _)| files.get(&key[..i]).copied())
+            });
+        if let Some(other) = clash {
+            return Err(Error::Conflict(format!(
+                "{other} and {path} cannot both be files (one is also a folder, or the names look alike); rename one of them, then export again (nothing was written)"
+            )));
+        }
+        for (i, _) in key.match_indices('/').skip(2) {
+            folders.entry(key[..i].to_string()).or_insert(path);
+        }
+        files.insert(key, path);
+    }
+    Ok(())
+}
+
 /// Writes the store `store_name_or_id` to `out`: a folder (which must not
 /// exist yet, or be empty) or, with `zip`, a zip file (which must not exist).
 /// Exports a store as `<store>-memory.zip` in `dir` (the Downloads folder,
@@ -115,6 +147,7 @@ pub fn export_store(
             content,
         ));
     }
+    refuse_clashes(files.iter().map(|(e, _)| e.path.as_str()))?;
     let manifest = Manifest {
         schema: MANIFEST_SCHEMA,
         store: memory.name.clone(),
@@ -238,4 +271,26 @@ fn write_zip(
         }
     })?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::refuse_clashes;
+
+    #[test]
+    fn pairs_that_cannot_both_be_files_are_named() {
+        assert!(
+            refuse_clashes(["/memories/a.md", "/memories/b/c.md", "/memories/bc.md"].into_iter())
+                .is_ok()
+        );
+        for pair in [
+            ["/memories/a", "/memories/a/b.md"],
+            ["/memories/a/b.md", "/memories/a"],
+            ["/memories/Notes.md", "/memories/notes.md"],
+            ["/memories/x/\u{0430}.md", "/memories/x/a.md"],
+        ] {
+            let err = refuse_clashes(pair.into_iter()).unwrap_err().to_string();
+            assert!(err.contains(pair[0]) && err.contains(pair[1]), "{err}");
+        }
+    }
 }

@@ -121,7 +121,7 @@ async fn final_statuses_are_not_retried_and_say_what_to_do() {
         ),
         (
             Fault::TooLarge,
-            "request too large: lower the history budget",
+            "request too large for the model API: shorten the task",
         ),
         (
             Fault::NotFound,

@@ -7,6 +7,7 @@
 import { useId, useState, type FormEvent } from 'react'
 import { ApiError, call, type ProviderKind } from '../api'
 import { useCall } from '../state/useCall'
+import { useProviderAddress } from './settings/KeyHostConfirm'
 
 const LABELS: Record<ProviderKind, string> = { anthropic: 'Anthropic', openai: 'OpenAI-compatible' }
 const SOURCES: Record<string, string> = { keychain: 'the system keychain', environment: 'an environment variable' }
@@ -124,11 +125,15 @@ function BaseUrl() {
   const [draft, setDraft] = useState<string>()
   const [note, setNote] = useState<{ ok: boolean; text: string }>()
   const value = draft ?? (saved.status === 'ok' ? (saved.data ?? '') : '')
+  const address = useProviderAddress()
 
   const save = async (event: FormEvent) => {
     event.preventDefault()
     try {
-      await call('settings.set', { key: BASE_URL_KEY, value: value.trim() })
+      if (!(await address.save(BASE_URL_KEY, value.trim()))) {
+        setNote({ ok: false, text: 'Nothing saved: the base URL stays as it was.' })
+        return
+      }
       setNote({ ok: true, text: 'Base URL saved.' })
     } catch (e) {
       setNote({ ok: false, text: sentence(e) })
@@ -150,6 +155,7 @@ function BaseUrl() {
       <button type="submit" className="button">
         Save URL
       </button>
+      {address.dialog}
       {note && (
         <p className={note.ok ? 'muted small' : 'notice notice-error'} role={note.ok ? 'status' : 'alert'}>
           {note.text}

@@ -42,6 +42,13 @@ pub fn run(ctx: &Context, cmd: KeyCommand) -> anyhow::Result<()> {
             let mut text = String::new();
             std::io::stdin().read_to_string(&mut text)?;
             keychain.set(&provider, &SecretString::from(text))?;
+            // The key goes to the address in force now, and nowhere else
+            // until that is confirmed (see `key_host`).
+            if let Ok(kind) = provider.parse::<reverie_engine::provider::ProviderKind>() {
+                let store = ctx.store()?;
+                let url = reverie_engine::key_host::url_in_force(store, kind);
+                reverie_engine::key_host::bind(store, kind, &url)?;
+            }
             tracing::info!(provider, "API key stored in the OS keychain");
             if ctx.json {
                 output::json(&serde_json::json!({"provider": provider, "stored": true}))?;

@@ -176,17 +176,27 @@ pub fn run(ctx: &Context, cmd: MemoryCommand) -> anyhow::Result<()> {
             if_sha256,
             allow_secret,
         } => {
-            let content = match file {
-                Some(file) => std::fs::read_to_string(&file)
-                    .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?,
-                None => {
-                    let mut text = String::new();
-                    std::io::stdin()
-                        .read_to_string(&mut text)
-                        .map_err(|e| anyhow::anyhow!("cannot read standard input as text: {e}"))?;
-                    text
+            // Never more than a document can hold, whatever the source.
+            let limit = reverie_engine::store::MAX_DOCUMENT_BYTES;
+            let (what, bytes) = match file {
+                Some(file) => {
+                    let opened = std::fs::File::open(&file)
+                        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+                    (file.display().to_string(), read_at_most(opened, limit)?)
                 }
+                None => (
+                    "standard input".into(),
+                    read_at_most(std::io::stdin(), limit)?,
+                ),
             };
+            if bytes.len() > limit {
+                return Err(reverie_engine::Error::Invalid(format!(
+                    "{what} holds more than {limit} bytes; a memory document holds at most that — split it into several documents"
+                ))
+                .into());
+            }
+            let content = String::from_utf8(bytes)
+                .map_err(|_| anyhow::anyhow!("cannot read {what} as text: it is not UTF-8"))?;
             let mut meta = WriteMeta::user(reason);
             if let Some(sha) = if_sha256 {
                 meta = meta.expecting(sha);
@@ -328,4 +338,14 @@ pub fn run(ctx: &Context, cmd: MemoryCommand) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Reads at most `limit + 1` bytes (one more tells "too big" from "full").
+fn read_at_most(input: impl Read, limit: usize) -> anyhow::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    input
+        .take(limit as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| anyhow::anyhow!("cannot read the text to write: {e}"))?;
+    Ok(bytes)
 }

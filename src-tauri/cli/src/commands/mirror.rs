@@ -55,6 +55,16 @@ pub fn run(ctx: &Context, args: MirrorArgs) -> anyhow::Result<()> {
         if !json {
             hint_open_conflicts(mirror.conflicts()?.len());
         }
+        // A sync that could not carry something over is not a success.
+        let failed = events
+            .iter()
+            .filter(|e| matches!(e, MirrorEvent::Failed { .. } | MirrorEvent::Error { .. }))
+            .count();
+        if failed > 0 {
+            anyhow::bail!(
+                "{failed} change(s) could not be carried over (listed above); fix what they say and run the mirror again"
+            );
+        }
         return Ok(());
     }
 

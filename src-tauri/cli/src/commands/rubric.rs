@@ -3,7 +3,6 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use anyhow::Context as _;
 use clap::Subcommand;
 use reverie_engine::Error;
 use reverie_engine::outcome::{Criterion, CriterionKind, Rubric, starter_rubrics};
@@ -163,8 +162,7 @@ pub fn run(ctx: &Context, cmd: RubricCommand) -> anyhow::Result<()> {
             }
         }
         RubricCommand::Import { file, name } => {
-            let text = std::fs::read_to_string(&file)
-                .with_context(|| format!("could not read {}", file.display()))?;
+            let text = reverie_engine::outcome::read_rubric_file(&file)?;
             let rubric = Rubric::from_json(&text)
                 .map_err(|e| Error::Invalid(format!("{}: {e}", file.display())))?;
             let name = name.unwrap_or(rubric.name.clone());
@@ -243,7 +241,8 @@ pub fn run(ctx: &Context, cmd: RubricCommand) -> anyhow::Result<()> {
             let rubric = match store.rubric(&name) {
                 Ok(stored) => Rubric::from_json(&stored.document)?,
                 Err(_) if std::path::Path::new(&name).is_file() => {
-                    let text = std::fs::read_to_string(&name)?;
+                    let text =
+                        reverie_engine::outcome::read_rubric_file(std::path::Path::new(&name))?;
                     Rubric::from_json(&text).map_err(|e| Error::Invalid(format!("{name}: {e}")))?
                 }
                 Err(e) => return Err(e.into()),

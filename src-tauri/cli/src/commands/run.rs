@@ -1,4 +1,3 @@
-use std::io::Write;
 use std::sync::Arc;
 
 use clap::Args;
@@ -81,6 +80,9 @@ pub fn run(ctx: &Context, args: RunArgs) -> anyhow::Result<()> {
         }),
         None => None,
     };
+    // The answer as it streams; see `AnswerPrinter`.
+    let answer = Arc::new(std::sync::Mutex::new(AnswerPrinter::new()));
+    let printer = answer.clone();
     let (result, outcome): (_, Option<Outcome>) = tokio.block_on(async move {
         let cancel = CancellationToken::new();
         let on_ctrl_c = cancel.clone();
@@ -93,7 +95,7 @@ pub fn run(ctx: &Context, args: RunArgs) -> anyhow::Result<()> {
         let sink = if json {
             ProgressSink::none()
         } else {
-            ProgressSink::new(print_progress)
+            ProgressSink::new(move |p| print_progress(&printer, p))
         };
         let task = args.task.unwrap_or_default();
         let request = RunRequest {
@@ -121,6 +123,7 @@ pub fn run(ctx: &Context, args: RunArgs) -> anyhow::Result<()> {
             None => output::json(&result)?,
         }
     } else {
+        lock(&answer).settle();
         println!();
         eprintln!(
             "session {} · {} · {} turns · {} tokens in, {} out · ${:.4}",
@@ -163,14 +166,19 @@ pub fn run(ctx: &Context, args: RunArgs) -> anyhow::Result<()> {
     }
 }
 
-/// The answer streams to stdout; tools and retries go to stderr, so
+/// The answer goes to stdout; tools and retries go to stderr, so
 /// `reverie run ... > answer.md` captures just the answer.
-fn print_progress(p: Progress) {
+fn print_progress(answer: &std::sync::Mutex<AnswerPrinter>, p: Progress) {
+    let mut answer = lock(answer);
+    match &p {
+        Progress::TextDelta { text, .. } => return answer.text(text),
+        // The reply shown so far is void: the call starts over.
+        Progress::Retrying { .. } => answer.retract(),
+        // Anything else comes after a whole reply.
+        _ => answer.settle(),
+    }
     match p {
-        Progress::TextDelta { text, .. } => {
-            print!("{text}");
-            let _ = std::io::stdout().flush();
-        }
+        Progress::TextDelta { .. } => {}
         Progress::ToolCall { name, input, .. } => {
             let what = input.get("command").and_then(|c| c.as_str()).unwrap_or("");
             let path = input.get("path").and_then(|c| c.as_str()).unwrap_or("");
@@ -202,5 +210,116 @@ fn print_progress(p: Progress) {
             result.as_str()
         ),
         _ => {}
+    }
+}
+
+fn lock(answer: &std::sync::Mutex<AnswerPrinter>) -> std::sync::MutexGuard<'_, AnswerPrinter> {
+    answer.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// The answer on stdout. On a terminal it streams as it comes, and when a
+/// model call is retried after part of its reply was shown, that part is
+/// erased so the full reply replaces it. Anywhere else (a file, a pipe)
+/// each reply is written once it is whole, so a retried reply never
+/// appears twice in `answer.md`.
+struct AnswerPrinter {
+    terminal: bool,
+    /// The reply of the call in progress, as far as it came.
+    current: String,
+}
+
+impl AnswerPrinter {
+    fn new() -> Self {
+        use std::io::IsTerminal;
+        AnswerPrinter {
+            terminal: std::io::stdout().is_terminal(),
+            current: String::new(),
+        }
+    }
+
+    fn text(&mut self, text: &str) {
+        self.current.push_str(text);
+        if self.terminal {
+            print!("{text}");
+        }
+    }
+
+    /// The reply so far is complete.
+    fn settle(&mut self) {
+        if !self.terminal && !self.current.is_empty() {
+            print!("{}", self.current);
+        }
+        self.current.clear();
+    }
+
+    /// The reply so far will be sent again from the start: take it back.
+    fn retract(&mut self) {
+        if self.terminal && !self.current.is_empty() {
+            let rows = rows_above(&self.current, terminal_columns());
+            // Back to the first column of the reply's first row, then clear
+            // everything from there down.
+            let up = if rows > 0 {
+                format!("\x1b[{rows}A")
+            } else {
+                String::new()
+            };
+            print!("\r{up}\x1b[J");
+        }
+        self.current.clear();
+    }
+}
+
+/// How many rows above the cursor `text` began, printed from the first
+/// column of a terminal `columns` wide.
+fn rows_above(text: &str, columns: usize) -> usize {
+    let columns = columns.max(1);
+    let (mut row, mut column) = (0, 0);
+    for c in text.chars() {
+        if c == '\n' {
+            row += 1;
+            column = 0;
+            continue;
+        }
+        if c.is_control() {
+            continue;
+        }
+        if column == columns {
+            row += 1;
+            column = 0;
+        }
+        column += 1;
+    }
+    row
+}
+
+#[cfg(unix)]
+fn terminal_columns() -> usize {
+    let mut size: libc::winsize = unsafe { std::mem::zeroed() };
+    // SAFETY: TIOCGWINSZ fills the winsize it is given; nothing else is touched.
+    let ok = unsafe { libc::ioctl(libc::STDOUT_FILENO, libc::TIOCGWINSZ, &mut size) } == 0;
+    if ok && size.ws_col > 0 {
+        size.ws_col as usize
+    } else {
+        80
+    }
+}
+
+#[cfg(not(unix))]
+fn terminal_columns() -> usize {
+    80
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rows_above;
+
+    #[test]
+    fn rows_of_a_partial_reply() {
+        assert_eq!(rows_above("", 80), 0);
+        assert_eq!(rows_above("hello", 80), 0);
+        assert_eq!(rows_above("hello\nworld", 80), 1);
+        assert_eq!(rows_above(&"x".repeat(80), 80), 0);
+        assert_eq!(rows_above(&"x".repeat(81), 80), 1);
+        assert_eq!(rows_above(&format!("{}\nab", "x".repeat(170)), 80), 3);
     }
 }

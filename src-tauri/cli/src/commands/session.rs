@@ -136,16 +136,8 @@ pub fn run(ctx: &Context, cmd: SessionCommand) -> anyhow::Result<()> {
                         path.display()
                     )
                 })?,
-                None => {
-                    use std::io::Write;
-                    // A reader that stops early (`| head`) is not an error.
-                    match std::io::stdout().lock().write_all(text.as_bytes()) {
-                        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-                            return Err(e.into());
-                        }
-                        _ => {}
-                    }
-                }
+                // The export is the result: a reader that leaves early is a failure.
+                None => output::write_result("the export", text.as_bytes())?,
             }
         }
         SessionCommand::Show { id, limit } => {

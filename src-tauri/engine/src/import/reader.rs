@@ -24,6 +24,22 @@ use serde_json::Value;
 /// a JSON document (a first line longer than this is read as a document).
 const PROBE_BYTES: usize = 1 << 20;
 
+/// The largest record read (one JSON Lines line, one array element, one
+/// top-level value). A bigger one is not held in memory: a line is skipped
+/// and reported, a document stops there with a sentence.
+pub const MAX_RECORD_BYTES: usize = 64 << 20;
+
+fn record_too_big(max: usize) -> String {
+    let size = if max >= 1 << 20 {
+        format!("{} MB", max >> 20)
+    } else {
+        format!("{max} bytes")
+    };
+    format!(
+        "a record is larger than {size}, the most Reverie reads as one conversation; split the file or remove that record"
+    )
+}
+
 /// Where a record is in the file, for people.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct Position {
@@ -91,11 +107,15 @@ pub enum Ended {
 struct Counts {
     bytes: Rc<Cell<u64>>,
     newlines: Rc<Cell<u64>>,
+    /// Bytes since the last record was handed over.
+    since_record: Rc<Cell<u64>>,
 }
 
 impl Counts {
     fn add(&self, data: &[u8]) {
         self.bytes.set(self.bytes.get() + data.len() as u64);
+        self.since_record
+            .set(self.since_record.get() + data.len() as u64);
         let lines = data.iter().filter(|&&b| b == b'\n').count() as u64;
         self.newlines.set(self.newlines.get() + lines);
     }
@@ -115,10 +135,17 @@ impl Counts {
 struct Tracked<R> {
     inner: R,
     counts: Counts,
+    max_record: usize,
 }
 
 impl<R: BufRead> Read for Tracked<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.counts.since_record.get() > self.max_record as u64 {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                record_too_big(self.max_record),
+            ));
+        }
         let n = self.inner.read(buf)?;
         self.counts.add(&buf[..n]);
         Ok(n)
@@ -164,15 +191,26 @@ pub fn read_pieces_as<R: Read, E: From<std::io::Error>>(
     layout: Layout,
     on_piece: &mut dyn FnMut(Piece) -> Result<Flow, E>,
 ) -> Result<Ended, E> {
+    read_bounded(input, layout, MAX_RECORD_BYTES, on_piece)
+}
+
+/// [`read_pieces_as`] with the largest record given.
+fn read_bounded<R: Read, E: From<std::io::Error>>(
+    input: R,
+    layout: Layout,
+    max_record: usize,
+    on_piece: &mut dyn FnMut(Piece) -> Result<Flow, E>,
+) -> Result<Ended, E> {
     let mut reader = BufReader::with_capacity(PROBE_BYTES, input);
     skip_bom(&mut reader)?;
     if layout == Layout::JsonLines || looks_like_json_lines(&mut reader)? {
-        read_lines(reader, on_piece)
+        read_lines(reader, max_record, on_piece)
     } else {
         read_document(
             Tracked {
                 inner: reader,
                 counts: Counts::default(),
+                max_record,
             },
             on_piece,
         )
@@ -206,6 +244,7 @@ fn looks_like_json_lines<R: BufRead>(reader: &mut R) -> std::io::Result<bool> {
 
 fn read_lines<R: BufRead, E: From<std::io::Error>>(
     mut reader: R,
+    max_record: usize,
     on_piece: &mut dyn FnMut(Piece) -> Result<Flow, E>,
 ) -> Result<Ended, E> {
     let mut line = Vec::new();
@@ -213,10 +252,41 @@ fn read_lines<R: BufRead, E: From<std::io::Error>>(
     let mut records = 0u64;
     loop {
         line.clear();
-        if reader.read_until(b'\n', &mut line)? == 0 {
+        let limit = max_record as u64 + 1;
+        if (&mut reader).take(limit).read_until(b'\n', &mut line)? == 0 {
             break;
         }
         number += 1;
+        if line.len() > max_record && line.last() != Some(&b'\n') {
+            // Skip the rest of the line without holding it.
+            loop {
+                let buf = reader.fill_buf()?;
+                if buf.is_empty() {
+                    break;
+                }
+                match buf.iter().position(|&b| b == b'\n') {
+                    Some(i) => {
+                        reader.consume(i + 1);
+                        break;
+                    }
+                    None => {
+                        let n = buf.len();
+                        reader.consume(n);
+                    }
+                }
+            }
+            records += 1;
+            let position = Position {
+                record: records,
+                line: Some(number),
+                element: None,
+                byte_offset: None,
+            };
+            if on_piece(Piece::Unreadable(position, record_too_big(max_record)))? == Flow::Stop {
+                return Ok(Ended::Complete);
+            }
+            continue;
+        }
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
@@ -280,6 +350,7 @@ struct DocumentState<'a, E> {
 impl<E> DocumentState<'_, E> {
     /// Hands over one record; false when reading must end.
     fn record(&mut self, value: Value, element: Option<u64>) -> bool {
+        self.counts.since_record.set(0);
         self.records += 1;
         let position = self.counts.position(self.records, element);
         match (self.on_piece)(Piece::Record(value, position)) {
@@ -322,6 +393,7 @@ fn read_document<R: BufRead, E: From<std::io::Error>>(
             }
         };
         let Some(first) = first else { break };
+        reader.counts.since_record.set(0);
         let mut de = serde_json::Deserializer::from_reader(&mut reader);
         let parsed = if first == b'[' {
             de.deserialize_seq(Elements { state: &state })
@@ -385,5 +457,62 @@ impl<'de> DeserializeSeed<'de> for OneValue {
     type Value = Value;
     fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
         serde::Deserialize::deserialize(d)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What a reading handed over, in words.
+    fn read(text: &str, max: usize) -> (Vec<String>, Result<Ended, std::io::Error>) {
+        let mut seen = Vec::new();
+        let ended = read_bounded(text.as_bytes(), Layout::Sniff, max, &mut |piece| -> Result<
+            Flow,
+            std::io::Error,
+        > {
+            seen.push(match piece {
+                Piece::Record(v, _) => format!("record {v}"),
+                Piece::Unreadable(at, why) => format!("skipped {at}: {why}"),
+                Piece::GroupEnd => "end".into(),
+            });
+            Ok(Flow::Continue)
+        });
+        (seen, ended)
+    }
+
+    #[test]
+    fn a_json_lines_record_over_the_limit_is_skipped_unheld() {
+        let big = format!("{{\"text\": \"{}\"}}", "x".repeat(500));
+        let text = format!("{{\"a\": 1}}\n{big}\n{{\"b\": 2}}\n");
+        let (seen, ended) = read(&text, 100);
+        assert!(matches!(ended, Ok(Ended::Complete)));
+        assert_eq!(seen[0], r#"record {"a":1}"#);
+        assert!(
+            seen[1].starts_with("skipped record 2 (line 2): a record is larger than 100 bytes"),
+            "{seen:?}"
+        );
+        assert_eq!(seen[2], r#"record {"b":2}"#);
+    }
+
+    #[test]
+    fn a_document_element_over_the_limit_stops_with_a_sentence() {
+        let text = format!(
+            "[\n{{\"a\": 1}},\n{{\"text\": \"{}\"}},\n{{\"b\": 2}}\n]",
+            "x".repeat(500)
+        );
+        let (seen, ended) = read(&text, 100);
+        assert_eq!(seen, vec![r#"record {"a":1}"#.to_string()]);
+        let err = ended.unwrap_err().to_string();
+        assert!(err.contains("larger than 100 bytes"), "{err}");
+        // Many small elements add up to far more than the limit: fine.
+        let many = format!("[\n{}\n]", vec!["{\"n\": 1}"; 200].join(",\n"));
+        let (seen, ended) = read(&many, 100);
+        assert!(matches!(ended, Ok(Ended::Complete)));
+        assert_eq!(
+            seen.len(),
+            202,
+            "200 records, the array's end, the file's end"
+        );
     }
 }

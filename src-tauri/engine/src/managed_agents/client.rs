@@ -57,7 +57,7 @@ impl CallError {
     /// The error for people, saying what the bridge was doing.
     pub fn into_error(self, doing: &str) -> Error {
         let detail = |e: &ProviderError| match e {
-            ProviderError::Unauthorized { message }
+            ProviderError::Unauthorized { message, .. }
             | ProviderError::Forbidden { message }
             | ProviderError::NotFound { message }
             | ProviderError::TooLarge { message }

@@ -25,6 +25,7 @@
 //! module, which refuses links, non-text and oversize files.
 
 mod folder;
+mod handle;
 mod watch;
 
 use std::collections::{BTreeSet, HashMap, HashSet};

@@ -33,4 +33,6 @@ pub use rubric::{
     CodeLanguage, CodeSource, Criterion, CriterionKind, DEFAULT_MAX_ITERATIONS, FileFormat,
     LengthUnit, MAX_ITERATIONS_LIMIT, RUBRIC_SCHEMA, Rubric, RubricError, starter_rubrics,
 };
+// Size and count limits on rubrics (issue 18).
+pub use rubric::{MAX_CRITERIA, MAX_PATTERN_BYTES, MAX_RUBRIC_BYTES, read_rubric_file};
 pub use verdict::{CriterionVerdict, Score, score};

@@ -21,6 +21,38 @@ pub const RUBRIC_SCHEMA: &str = "reverie.rubric/1";
 pub const DEFAULT_MAX_ITERATIONS: u32 = 3;
 /// The most iterations a rubric may ask for.
 pub const MAX_ITERATIONS_LIMIT: u32 = 20;
+/// The largest rubric document read (a rubric is a page of criteria, not data).
+pub const MAX_RUBRIC_BYTES: usize = 1 << 20;
+/// The most criteria one rubric may have.
+pub const MAX_CRITERIA: usize = 100;
+/// The longest regular expression a `regex` criterion may use.
+pub const MAX_PATTERN_BYTES: usize = 4096;
+/// The most memory a compiled pattern may take.
+const MAX_COMPILED_PATTERN_BYTES: usize = 2 << 20;
+
+/// Reads a rubric file without ever holding more than [`MAX_RUBRIC_BYTES`]
+/// of it (so `/dev/zero` or a huge file is refused, not read).
+pub fn read_rubric_file(path: &std::path::Path) -> crate::Result<String> {
+    use std::io::Read;
+    let shown = path.display();
+    let file = std::fs::File::open(path)
+        .map_err(|e| crate::Error::Invalid(format!("could not read {shown} ({e})")))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_RUBRIC_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| crate::Error::Invalid(format!("could not read {shown} ({e})")))?;
+    if bytes.len() > MAX_RUBRIC_BYTES {
+        return Err(crate::Error::Invalid(format!(
+            "{shown} is larger than {} kB; a rubric document is at most that big — is it the right file?",
+            MAX_RUBRIC_BYTES >> 10
+        )));
+    }
+    String::from_utf8(bytes).map_err(|_| {
+        crate::Error::Invalid(format!(
+            "{shown} is not UTF-8 text; a rubric is a JSON document"
+        ))
+    })
+}
 
 /// A rubric: what a good output looks like, criterion by criterion.
 ///
@@ -245,6 +277,18 @@ impl Rubric {
     /// Parses and validates a rubric document. Every error names the line,
     /// column and field to fix.
     pub fn from_json(text: &str) -> Result<Rubric, RubricError> {
+        if text.len() > MAX_RUBRIC_BYTES {
+            return Err(RubricError {
+                line: None,
+                column: None,
+                field: String::new(),
+                message: format!(
+                    "the document is {} kB; a rubric is at most {} kB",
+                    text.len() >> 10,
+                    MAX_RUBRIC_BYTES >> 10
+                ),
+            });
+        }
         // serde would also read a struct from an array; a rubric is an object.
         let start = text.len() - text.trim_start().len();
         if let Some(first) = text[start..].chars().next()
@@ -355,7 +399,14 @@ pub const STARTERS: [(&str, &str); 3] = [
 
 /// Builds the regex a `regex` criterion describes.
 pub(crate) fn build_regex(pattern: &str, flags: Option<&str>) -> Result<regex::Regex, String> {
+    if pattern.len() > MAX_PATTERN_BYTES {
+        return Err(format!(
+            "the pattern is {} bytes long; keep it under {MAX_PATTERN_BYTES}",
+            pattern.len()
+        ));
+    }
     let mut builder = regex::RegexBuilder::new(pattern);
+    builder.size_limit(MAX_COMPILED_PATTERN_BYTES);
     for flag in flags.unwrap_or("").chars() {
         match flag {
             'i' => builder.case_insensitive(true),
@@ -528,6 +579,15 @@ fn validate(raw: RawRubric) -> Result<Rubric, Invalid> {
     }
     if raw.criteria.is_empty() {
         return Err((key(&root, "criteria"), "add at least one criterion".into()));
+    }
+    if raw.criteria.len() > MAX_CRITERIA {
+        return Err((
+            key(&root, "criteria"),
+            format!(
+                "the rubric has {} criteria; keep it to {MAX_CRITERIA} or fewer (split it into several rubrics)",
+                raw.criteria.len()
+            ),
+        ));
     }
     let mut names = HashSet::new();
     let mut criteria = Vec::with_capacity(raw.criteria.len());

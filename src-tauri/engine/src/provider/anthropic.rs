@@ -54,9 +54,7 @@ impl AnthropicProvider {
                 env_var: ProviderKind::Anthropic.api_key_var(),
             })?;
         let mut key = HeaderValue::from_str(key.expose_secret().trim()).map_err(|_| {
-            ProviderError::Unauthorized {
-                message: "the key contains characters an API key never has".into(),
-            }
+            ProviderError::unauthorized("the key contains characters an API key never has")
         })?;
         key.set_sensitive(true);
         let mut headers = HeaderMap::new();

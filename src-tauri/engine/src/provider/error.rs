@@ -17,11 +17,14 @@ pub enum ProviderError {
     #[error("{detail}")]
     Keychain { detail: String },
 
-    #[error("the base URL '{url}' is not a valid http(s) URL: fix it in Settings or {env_var}")]
+    #[error(
+        "the base URL '{}' is not a valid http(s) URL: fix it in Settings or {env_var}",
+        crate::redact::mask_url_credentials(url)
+    )]
     BadBaseUrl { url: String, env_var: &'static str },
 
-    #[error("API key rejected: update it in Settings ({message})")]
-    Unauthorized { message: String },
+    #[error("API key rejected: {fix} ({message})")]
+    Unauthorized { message: String, fix: KeyFix },
 
     #[error(
         "the API key is not allowed to do this: check its permissions in the provider's console ({message})"
@@ -33,7 +36,9 @@ pub enum ProviderError {
     )]
     NotFound { message: String },
 
-    #[error("request too large: lower the history budget ({message})")]
+    #[error(
+        "request too large for the model API: shorten the task or the files and memory it brings in, or start a new session ({message})"
+    )]
     TooLarge { message: String },
 
     #[error("the model API refused the request (HTTP {status}): {message}")]
@@ -59,11 +64,12 @@ pub enum ProviderError {
     },
 
     #[error(
-        "cannot reach the model API at {url}: check the base URL in Settings and that the server is running"
+        "cannot reach the model API at {}: check the base URL in Settings and that the server is running",
+        crate::redact::mask_url_credentials(url)
     )]
     Unreachable { url: String },
 
-    #[error("the model API did not answer within {} s: check the connection, or raise the timeout", after.as_secs_f32())]
+    #[error("the model API did not answer within {} s: check the connection and that the server is running, then try again", after.as_secs_f32())]
     Timeout { after: Duration },
 
     #[error("the connection to the model API dropped mid-reply ({detail}): try again")]
@@ -95,7 +101,55 @@ pub enum ProviderError {
     Prices { path: String, detail: String },
 }
 
+/// What to do about a rejected key, which depends on where it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyFix {
+    /// Where the key came from is not known here.
+    Settings,
+    /// From this environment variable, which overrides Settings.
+    Environment(&'static str),
+    /// From the OS keychain, where Settings saved it.
+    Keychain,
+}
+
+impl std::fmt::Display for KeyFix {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            KeyFix::Settings => f.write_str("update it in Settings"),
+            KeyFix::Environment(var) => write!(
+                f,
+                "the key comes from the {var} environment variable; set a valid key there, or remove the variable to use the key saved in Settings"
+            ),
+            KeyFix::Keychain => f.write_str(
+                "the key saved in Settings (the system keychain) was refused; paste a valid one in Settings or run `reverie key set`",
+            ),
+        }
+    }
+}
+
 impl ProviderError {
+    /// A rejected key, when where it came from is not known.
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        ProviderError::Unauthorized {
+            message: message.into(),
+            fix: KeyFix::Settings,
+        }
+    }
+
+    /// Says where a rejected key came from, so the advice fits.
+    pub fn with_key_fix(self, fix: KeyFix) -> Self {
+        match self {
+            ProviderError::Unauthorized { message, .. } => {
+                ProviderError::Unauthorized { message, fix }
+            }
+            ProviderError::GaveUp { attempts, last } => ProviderError::GaveUp {
+                attempts,
+                last: Box::new(last.with_key_fix(fix)),
+            },
+            other => other,
+        }
+    }
+
     /// Worth another attempt of the same request.
     pub fn is_retryable(&self) -> bool {
         match self {
@@ -139,15 +193,33 @@ impl ProviderError {
     /// OpenAI's `{"error":{"message"}}` / `{"error":"..."}`).
     pub fn from_status(status: u16, body: &str, retry_after: Option<Duration>) -> Self {
         let message = envelope_message(body).unwrap_or_else(|| {
-            let trimmed: String = body.trim().chars().take(200).collect();
+            let reason = reqwest::StatusCode::from_u16(status)
+                .ok()
+                .and_then(|s| s.canonical_reason())
+                .map(|r| format!(" {r}"))
+                .unwrap_or_default();
+            let trimmed = body.trim();
             if trimmed.is_empty() {
-                format!("HTTP {status} with an empty body")
+                format!("HTTP {status}{reason} with an empty body")
+            } else if looks_like_html(trimmed) {
+                // A proxy's or gateway's error page: its markup helps nobody.
+                format!(
+                    "HTTP {status}{reason}; the server sent a web page instead of an API answer"
+                )
             } else {
-                trimmed
+                let text: String = trimmed
+                    .chars()
+                    .map(|c| if c.is_control() { ' ' } else { c })
+                    .take(200)
+                    .collect();
+                format!(
+                    "HTTP {status}{reason}: {}",
+                    crate::redact::mask_url_credentials(&text)
+                )
             }
         });
         match status {
-            401 => ProviderError::Unauthorized { message },
+            401 => ProviderError::unauthorized(message),
             403 => ProviderError::Forbidden { message },
             404 => ProviderError::NotFound { message },
             413 => ProviderError::TooLarge { message },
@@ -192,6 +264,20 @@ fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
     cur.to_string()
 }
 
+/// An HTML page rather than an API's JSON or text.
+fn looks_like_html(body: &str) -> bool {
+    let head: String = body
+        .chars()
+        .take(300)
+        .collect::<String>()
+        .to_ascii_lowercase();
+    head.starts_with("<!doctype")
+        || head.starts_with("<html")
+        || head.contains("<body")
+        || head.contains("<head")
+        || (head.starts_with('<') && head.contains("</"))
+}
+
 fn envelope_message(body: &str) -> Option<String> {
     let v: serde_json::Value = serde_json::from_str(body).ok()?;
     let error = v.get("error")?;
@@ -221,7 +307,7 @@ mod tests {
         let err = ProviderError::from_status(413, "<html>too big</html>", None);
         assert!(
             err.to_string()
-                .starts_with("request too large: lower the history budget")
+                .starts_with("request too large for the model API: shorten the task")
         );
         let err = ProviderError::from_status(404, r#"{"error":"model 'x' not found"}"#, None);
         assert!(err.to_string().contains("model 'x' not found"));
@@ -241,5 +327,63 @@ mod tests {
                 "{status}"
             );
         }
+    }
+
+    #[test]
+    fn an_html_error_page_becomes_a_sentence_with_the_status() {
+        let page = "<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>";
+        let err = ProviderError::from_status(502, page, None);
+        let text = err.to_string();
+        assert_eq!(
+            text,
+            "the model API failed with HTTP 502: try again later (HTTP 502 Bad Gateway; the server sent a web page instead of an API answer)"
+        );
+        assert!(!text.contains('<'), "{text}");
+        let err = ProviderError::from_status(503, "upstream down", None);
+        assert!(
+            err.to_string()
+                .contains("HTTP 503 Service Unavailable: upstream down")
+        );
+    }
+
+    #[test]
+    fn a_rejected_key_says_where_it_came_from() {
+        let err = ProviderError::from_status(401, "", None)
+            .with_key_fix(KeyFix::Environment("ANTHROPIC_API_KEY"));
+        let text = err.to_string();
+        assert!(
+            text.contains("ANTHROPIC_API_KEY environment variable"),
+            "{text}"
+        );
+        assert!(!text.contains("update it in Settings"), "{text}");
+        let err = ProviderError::from_status(401, "", None).with_key_fix(KeyFix::Keychain);
+        assert!(
+            err.to_string()
+                .contains("saved in Settings (the system keychain)")
+        );
+    }
+
+    #[test]
+    fn no_advice_about_a_timeout_nobody_can_change() {
+        let text = ProviderError::Timeout {
+            after: Duration::from_secs(90),
+        }
+        .to_string();
+        assert!(!text.contains("raise the timeout"), "{text}");
+    }
+
+    #[test]
+    fn credentials_in_urls_never_reach_a_message() {
+        let err = ProviderError::Unreachable {
+            url: "https://user:sk-ant-secret@proxy.example/v1".into(),
+        };
+        let text = err.to_string();
+        assert!(!text.contains("sk-ant-secret"), "{text}");
+        assert!(text.contains("proxy.example"), "{text}");
+        let err = ProviderError::BadBaseUrl {
+            url: "ftp://me:hunter2@x".into(),
+            env_var: "ANTHROPIC_BASE_URL",
+        };
+        assert!(!err.to_string().contains("hunter2"));
     }
 }

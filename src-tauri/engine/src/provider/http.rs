@@ -70,7 +70,8 @@ pub async fn send(
         Ok(Ok(text)) => text,
         _ => String::new(),
     };
-    Err(ProviderError::from_status(status.as_u16(), &body, wait))
+    Err(ProviderError::from_status(status.as_u16(), &body, wait)
+        .with_key_fix(config.key_fix.clone()))
 }
 
 /// The whole body, with the idle timeout applied to the wait.

@@ -44,7 +44,7 @@ use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
 pub use anthropic::AnthropicProvider;
-pub use error::ProviderError;
+pub use error::{KeyFix, ProviderError};
 pub use openai::OpenAiProvider;
 pub use pricing::{ModelPrice, PriceTable};
 pub use retry::RetryPolicy;
@@ -119,6 +119,8 @@ pub struct ProviderConfig {
     /// Longest silence between two pieces of a streamed reply (the
     /// Anthropic API pings well within this).
     pub idle_timeout: Duration,
+    /// Where the key came from, so a rejected key gets advice that fits.
+    pub key_fix: error::KeyFix,
 }
 
 impl ProviderConfig {
@@ -130,6 +132,7 @@ impl ProviderConfig {
             first_byte_timeout: Duration::from_secs(120),
             whole_reply_timeout: Duration::from_secs(600),
             idle_timeout: Duration::from_secs(90),
+            key_fix: error::KeyFix::Settings,
         }
     }
 
@@ -159,13 +162,21 @@ impl ProviderConfig {
         let set = |name: &str| env(name).filter(|v| !v.trim().is_empty());
         let base_url =
             set(kind.base_url_var()).unwrap_or_else(|| kind.default_base_url().to_string());
-        let api_key = match set(kind.api_key_var()) {
-            Some(key) => Some(SecretString::from(key.trim().to_string())),
-            None => keychain().map_err(|e| ProviderError::Keychain {
-                detail: e.to_string(),
-            })?,
+        let (api_key, key_fix) = match set(kind.api_key_var()) {
+            Some(key) => (
+                Some(SecretString::from(key.trim().to_string())),
+                error::KeyFix::Environment(kind.api_key_var()),
+            ),
+            None => (
+                keychain().map_err(|e| ProviderError::Keychain {
+                    detail: e.to_string(),
+                })?,
+                error::KeyFix::Keychain,
+            ),
         };
-        Ok(ProviderConfig::new(base_url, api_key))
+        let mut config = ProviderConfig::new(base_url, api_key);
+        config.key_fix = key_fix;
+        Ok(config)
     }
 
     pub fn with_retry(mut self, retry: RetryPolicy) -> Self {

@@ -61,12 +61,13 @@ impl OpenAiProvider {
             .as_ref()
             .filter(|k| !k.expose_secret().trim().is_empty())
         {
-            let mut value =
-                HeaderValue::from_str(&format!("Bearer {}", key.expose_secret().trim())).map_err(
-                    |_| ProviderError::Unauthorized {
-                        message: "the key contains characters an API key never has".into(),
-                    },
-                )?;
+            let mut value = HeaderValue::from_str(&format!(
+                "Bearer {}",
+                key.expose_secret().trim()
+            ))
+            .map_err(|_| {
+                ProviderError::unauthorized("the key contains characters an API key never has")
+            })?;
             value.set_sensitive(true);
             headers.insert(AUTHORIZATION, value);
         }

@@ -240,10 +240,8 @@ mod tests {
         assert_eq!(r.attempts(), 3);
         let mut r = Retrier::new(&policy);
         assert!(
-            r.next_delay(&ProviderError::Unauthorized {
-                message: String::new()
-            })
-            .is_none()
+            r.next_delay(&ProviderError::unauthorized(String::new()))
+                .is_none()
         );
         let asked = ProviderError::RateLimited {
             message: String::new(),

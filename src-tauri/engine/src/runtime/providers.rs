@@ -69,6 +69,10 @@ impl ProviderRegistry {
                 other => other,
             },
         )?;
+        // A keychain key goes only where it was saved for, or confirmed to go.
+        if config.api_key.is_some() && config.key_fix == provider::KeyFix::Keychain {
+            crate::key_host::check(store, kind, &config.base_url)?;
+        }
         if kind == ProviderKind::Anthropic && config.api_key.is_none() {
             return Err(ProviderError::MissingKey {
                 provider: "Anthropic",

@@ -890,6 +890,7 @@ fn put_document(
         ),
         None => {
             check_file_or_directory(tx, store_id, &path)?;
+            refuse_clashing_path(tx, store_id, &path, None)?;
             let doc_id = ids::new_id();
             let now = ids::now();
             // head_version_id is set by insert_version right after.
@@ -966,6 +967,7 @@ pub(crate) fn rename_document_in(
         )));
     }
     check_file_or_directory(tx, store_id, &to)?;
+    refuse_clashing_path(tx, store_id, &to, Some(&doc_id))?;
     let content: Option<String> = tx.query_row_cached(
         "SELECT v.content FROM documents d JOIN document_versions v ON v.id = d.head_version_id WHERE d.id = ?1",
         [&doc_id],
@@ -1002,6 +1004,7 @@ pub(crate) fn restore_content_in(
         )));
     }
     check_file_or_directory(tx, store_id, &path)?;
+    refuse_clashing_path(tx, store_id, &path, Some(document_id))?;
     check_capacity(tx, store_id, 0, content.len())?;
     insert_version(
         tx,
@@ -1011,4 +1014,33 @@ pub(crate) fn restore_content_in(
         Some(content),
         meta,
     )
+}
+
+// --- Paths that could not sit beside each other (issue 18) -----------------
+
+/// Refuses a new document path with a name no copy of the store could hold
+/// safely ([`memory_path::check_new`]), one that would look the same as a
+/// live one, or one that would make a document also a folder: such a store could not be mirrored,
+/// exported or zipped without losing a document. The rule is
+/// [`memory_path::clash`]; this only feeds it the store's live paths.
+/// `moving` is the document taking the path (a rename or a restore), which
+/// may clash with its own old name.
+fn refuse_clashing_path(
+    tx: &Transaction<'_>,
+    store_id: &str,
+    path: &str,
+    moving: Option<&str>,
+) -> Result<()> {
+    memory_path::check_new(path)?;
+    let mut stmt = tx.prepare_cached(
+        "SELECT d.path FROM documents d WHERE d.store_id = ?1 AND d.deleted = 0 AND d.id <> ?2",
+    )?;
+    let mut rows = stmt.query(params![store_id, moving.unwrap_or("")])?;
+    while let Some(row) = rows.next()? {
+        let existing: String = row.get(0)?;
+        if let Some(why) = memory_path::clash(path, &existing) {
+            return Err(Error::Conflict(why));
+        }
+    }
+    Ok(())
 }

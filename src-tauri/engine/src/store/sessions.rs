@@ -368,7 +368,13 @@ pub(super) fn insert_event_at(
         usage.map(|u| u.cache_creation_input_tokens),
         usage.map(|u| u.cache_read_input_tokens),
         event.cost_usd,
-        to_json(&event.data),
+        // Errors and retries quote URLs; a key written into one is masked.
+        match event.kind {
+            EventKind::Error | EventKind::Retry => {
+                crate::redact::mask_url_credentials(&to_json(&event.data)).into_owned()
+            }
+            _ => to_json(&event.data),
+        },
     ])?;
     let seq = tx.last_insert_rowid();
     if usage.is_some() || event.cost_usd.is_some() {
@@ -618,7 +624,13 @@ impl Store {
             let changed = tx.execute_cached(
                 "UPDATE sessions SET status = ?2, final_answer = COALESCE(?3, final_answer), error = ?4, ended_at = ?5
                  WHERE id = ?1 AND status = 'running'",
-                params![id, status.as_str(), final_answer, error, ids::now()],
+                params![
+                    id,
+                    status.as_str(),
+                    final_answer,
+                    error.map(|e| crate::redact::mask_url_credentials(e).into_owned()),
+                    ids::now()
+                ],
             )?;
             if changed > 0 {
                 super::leases::release_lease_in(tx, &session_lease(id))?;

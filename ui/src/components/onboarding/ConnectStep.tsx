@@ -7,6 +7,7 @@
 import { useId, useState, type FormEvent } from 'react'
 import { ApiError, call, type ProviderKind } from '../../api'
 import { useCall } from '../../state/useCall'
+import { useProviderAddress } from '../settings/KeyHostConfirm'
 
 const LOCAL_URL = 'http://127.0.0.1:11434/v1'
 const LOCAL_MODEL = 'llama3.2'
@@ -35,6 +36,7 @@ export function ConnectStep({
   const [url, setUrl] = useState<string>()
   const [model, setModel] = useState(LOCAL_MODEL)
   const [busy, setBusy] = useState(false)
+  const addressSaver = useProviderAddress()
   const [result, setResult] = useState<Result>()
   // Saved (the key is in the keychain or the address in Settings), whatever the test said.
   const [saved, setSaved] = useState(false)
@@ -83,7 +85,10 @@ export function ConnectStep({
         throw new Error('Type the server’s full address, like http://127.0.0.1:11434/v1.')
       }
       if (!model.trim()) throw new Error('Type the name of a model the server has, like llama3.2.')
-      await call('settings.set', { key: 'provider.openai.base_url', value: address })
+      if (!(await addressSaver.save('provider.openai.base_url', address))) {
+        setResult({ ok: false, text: 'Nothing saved: the server address stays as it was.' })
+        return
+      }
       await call('settings.set', { key: 'defaults.model.openai', value: model.trim() })
       await call('settings.set', { key: 'provider.openai.test_model', value: model.trim() })
       setSaved(true)
@@ -176,6 +181,7 @@ export function ConnectStep({
           <p className="muted small">
             Ollama listens on http://127.0.0.1:11434/v1, LM Studio on http://127.0.0.1:1234/v1.
           </p>
+          {addressSaver.dialog}
           <div className="actions">
             <button type="submit" className="button button-primary" disabled={busy}>
               {busy ? 'Testing…' : 'Save and test'}

@@ -9,6 +9,7 @@ import { ApiError, call } from '../../api'
 import { DEFAULT_MODEL } from '../../state/agentTemplates'
 import { useCall } from '../../state/useCall'
 import { ModelField } from '../agents/ModelField'
+import { useProviderAddress } from './KeyHostConfirm'
 
 const ANTHROPIC_URL = 'provider.anthropic.base_url'
 
@@ -19,6 +20,7 @@ export function ProviderSettings() {
   const [draft, setDraft] = useState<{ url?: string; anthropic?: string; openai?: string }>({})
   const [note, setNote] = useState<{ ok: boolean; text: string }>()
   const [busy, setBusy] = useState(false)
+  const addressSaver = useProviderAddress()
 
   const value = (d: string | undefined, saved: typeof url, fallback: string) =>
     d ?? (saved.status === 'ok' ? (saved.data ?? fallback) : fallback)
@@ -36,7 +38,10 @@ export function ProviderSettings() {
         throw new Error('Type the full address, like https://api.anthropic.com, or leave it empty.')
       }
       if (!anthropicValue.trim()) throw new Error('Pick a default Anthropic model, like claude-sonnet-4-5.')
-      await call('settings.set', { key: ANTHROPIC_URL, value: address })
+      if (!(await addressSaver.save(ANTHROPIC_URL, address))) {
+        setNote({ ok: false, text: 'Nothing saved: the API address stays as it was.' })
+        return
+      }
       await call('settings.set', { key: 'defaults.model.anthropic', value: anthropicValue.trim() })
       await call('settings.set', { key: 'defaults.model.openai', value: openaiValue.trim() })
       setNote({ ok: true, text: 'Providers and default models saved.' })
@@ -76,6 +81,7 @@ export function ProviderSettings() {
         modelLabel="Default local model"
         required={false}
       />
+      {addressSaver.dialog}
       <div className="actions">
         <button type="submit" className="button" disabled={busy}>
           Save providers and models

@@ -358,3 +358,27 @@ fn check_consistency(store: &Store, dir: &Path) {
     assert_eq!(fk, 0);
     let _ = store;
 }
+
+/// A new data folder and its database are private to the user: 0700 and
+/// 0600 (SQLite's -wal file takes the database's mode), whatever the umask.
+#[cfg(unix)]
+#[test]
+fn a_new_data_folder_and_database_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("nested").join("data");
+    let store = Store::open(&data).unwrap();
+    new_agent(&store);
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&data), 0o700, "data folder");
+    assert_eq!(mode(&data.join(DATABASE_FILE)), 0o600, "database");
+    let wal = data.join(format!("{DATABASE_FILE}-wal"));
+    if wal.exists() {
+        assert_eq!(mode(&wal), 0o600, "write-ahead log");
+    }
+    // Opening again changes nothing and keeps the data.
+    drop(store);
+    let store = Store::open(&data).unwrap();
+    assert_eq!(store.list_agents().unwrap().len(), 1);
+    assert_eq!(mode(&data.join(DATABASE_FILE)), 0o600);
+}

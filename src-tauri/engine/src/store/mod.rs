@@ -78,9 +78,14 @@ impl std::fmt::Debug for Store {
 
 impl Store {
     /// Opens (creating if needed) the database of a data folder.
+    /// A new data folder is private to the user (0700 on Unix) and a new
+    /// database file readable by them alone (0600; SQLite gives its `-wal`
+    /// and `-shm` files the same mode).
     pub fn open(data_dir: &Path) -> Result<Store> {
-        std::fs::create_dir_all(data_dir).map_err(|e| Error::io(data_dir, e))?;
-        Self::open_file(&data_dir.join(DATABASE_FILE))
+        create_private_dir(data_dir).map_err(|e| Error::io(data_dir, e))?;
+        let path = data_dir.join(DATABASE_FILE);
+        create_private_file(&path).map_err(|e| Error::io(&path, e))?;
+        Self::open_file(&path)
     }
 
     /// Opens a database file, refusing files that are not ours to change.
@@ -189,6 +194,33 @@ impl Store {
             )?;
             Ok(())
         })
+    }
+}
+
+/// Creates `dir` (and missing parents) readable by the user alone; an
+/// existing folder keeps its mode.
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
+/// Creates an empty `path` readable by the user alone unless it exists (an
+/// empty file is a valid empty SQLite database).
+fn create_private_file(path: &Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
     }
 }
 

@@ -1,8 +1,10 @@
 // Folding a session's progress events into what the run panel shows.
 import { describe, expect, test } from 'vitest'
-import { applyEvent, attemptText, emptyRun, headline } from './runView'
+import type { ApiEvent } from '../api'
+import { applyEvent, attemptText, emptyRun, headline, type RunView } from './runView'
 
-const fold = (events: Record<string, unknown>[]) => events.map((e) => ({ session_id: 'S', ...e })).reduce(applyEvent, emptyRun())
+const fold = (events: Record<string, unknown>[]): RunView =>
+  events.map((e) => ({ session_id: 'S', ...e }) as ApiEvent).reduce(applyEvent, emptyRun())
 
 describe('run view', () => {
   test('turns are separate blocks; a failed tool is marked failed; retrying shows until text arrives', () => {

@@ -4,7 +4,7 @@ import type { ApiEvent } from '../api'
 import { applyEvent, attemptText, emptyRun, headline, type RunView } from './runView'
 
 const fold = (events: Record<string, unknown>[]): RunView =>
-  events.map((e) => ({ session_id: 'S', ...e }) as ApiEvent).reduce(applyEvent, emptyRun())
+  events.map((e) => ({ session_id: 'S', ...e }) as unknown as ApiEvent).reduce(applyEvent, emptyRun())
 
 describe('run view', () => {
   test('turns are separate blocks; a failed tool is marked failed; retrying shows until text arrives', () => {

@@ -811,6 +811,8 @@ export interface AgentUpdate {
   default_rubric_id?: string | null
   dream_policy?: DreamPolicy
   dream_schedule?: string | null
+  /** Replaces the agent's settings (limits and other knobs) as a whole. */
+  settings?: Record<string, unknown>
 }
 
 /** A model a picker offers, with its price when Reverie knows it (USD per million tokens). */

@@ -382,3 +382,44 @@ fn a_new_data_folder_and_database_are_private() {
     assert_eq!(store.list_agents().unwrap().len(), 1);
     assert_eq!(mode(&data.join(DATABASE_FILE)), 0o600);
 }
+
+/// Names are for people: spaces and any letters; only what no file system
+/// allows, control characters and stray spaces are refused, with the reason.
+#[test]
+fn names_accept_spaces_and_any_letters() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    for name in ["Research helper", "Zoë's notes (2024)", "日本語の助手", "a"] {
+        let agent = store
+            .create_agent(&NewAgent {
+                name: name.into(),
+                provider: ProviderKind::Anthropic,
+                model: "m".into(),
+                system_prompt: String::new(),
+                tools: vec![],
+            })
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(store.agent(name).unwrap().id, agent.id);
+        // Its own memory store carries the same name.
+        assert_eq!(agent.default_store().unwrap().store_name, name);
+    }
+    for (name, why) in [
+        ("", "it is empty"),
+        (" padded", "starts or ends with a space"),
+        ("a/b", "it holds '/'"),
+        ("two\nlines", "control character"),
+        (".hidden", "starts with '.'"),
+    ] {
+        let e = store
+            .create_agent(&NewAgent {
+                name: name.into(),
+                provider: ProviderKind::Anthropic,
+                model: "m".into(),
+                system_prompt: String::new(),
+                tools: vec![],
+            })
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("not a valid agent name") && e.contains(why), "{name:?}: {e}");
+    }
+}

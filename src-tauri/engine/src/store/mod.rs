@@ -296,19 +296,34 @@ pub(crate) mod sql {
         }
     }
 
+    /// Names are for people: any letters (not only English ones), digits,
+    /// spaces and most punctuation, 1-64 characters. Refused: empty names,
+    /// spaces at either end, a leading '.', line breaks and other control
+    /// characters, and the characters no file system allows in a file name
+    /// (`/ \ : * ? " < > |`), since names become folder and file names on
+    /// export.
     pub fn check_name(what: &str, name: &str) -> Result<()> {
-        let ok = !name.is_empty()
-            && name.len() <= 64
-            && name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-            && !name.starts_with('.');
-        if ok {
-            Ok(())
+        const FORBIDDEN: &[char] = &['/', '\\', ':', '*', '?', '"', '<', '>', '|'];
+        let why = if name.trim().is_empty() {
+            Some("it is empty".to_string())
+        } else if name.chars().count() > 64 {
+            Some("it is longer than 64 characters".to_string())
+        } else if name.trim() != name {
+            Some("it starts or ends with a space".to_string())
+        } else if name.starts_with('.') {
+            Some("it starts with '.'".to_string())
+        } else if name.chars().any(char::is_control) {
+            Some("it holds a line break or another control character".to_string())
+        } else if let Some(c) = name.chars().find(|c| FORBIDDEN.contains(c)) {
+            Some(format!("it holds '{c}'"))
         } else {
-            Err(Error::Invalid(format!(
-                "'{name}' is not a valid {what} name; use 1-64 letters, digits, '-', '_' or '.'"
-            )))
+            None
+        };
+        match why {
+            None => Ok(()),
+            Some(why) => Err(Error::Invalid(format!(
+                "'{name}' is not a valid {what} name: {why}; use 1-64 letters, digits, spaces or punctuation other than / \\ : * ? \" < > |"
+            ))),
         }
     }
 }

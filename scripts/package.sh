@@ -56,16 +56,68 @@ conf.bundle.linux = {
 process.stdout.write(JSON.stringify(conf, null, 2))
 JS
 
-bundles=deb,appimage
 case $want in
-  deb) bundles=deb ;;
-  appimage) bundles=appimage ;;
-  all) ;;
+  deb | appimage | all) ;;
   *) echo "usage: scripts/package.sh [deb|appimage|all]" >&2; exit 2 ;;
 esac
-log "Bundling: $bundles"
-TAURI_APP_PATH=src-tauri/app TAURI_FRONTEND_PATH=ui \
-  ui/node_modules/.bin/tauri bundle --bundles "$bundles" --ci
+bundle() {
+  TAURI_APP_PATH=src-tauri/app TAURI_FRONTEND_PATH=ui \
+    ui/node_modules/.bin/tauri bundle --bundles "$1" --ci
+}
+
+if [[ $want != appimage ]]; then
+  log "Bundling the .deb"
+  bundle deb
+fi
+
+# The Tauri bundler makes an AppImage with linuxdeploy, which it downloads
+# from GitHub on first use. Where that cannot be reached (an offline build
+# machine), the same pieces are put together here instead: the app folder
+# (AppRun, desktop entry, icons, both programs) as a SquashFS image behind
+# Reverie's own small AppImage runtime (src-tauri/appimage-runtime). That
+# AppImage uses the system's WebKitGTK rather than carrying its own.
+assemble_appimage() {
+  local out=$release/bundle/appimage scratch deb appdir name image
+  deb=$(ls "$release"/bundle/deb/*.deb 2>/dev/null | head -n1)
+  [[ -f $deb ]] || bundle deb
+  deb=$(ls "$release"/bundle/deb/*.deb | head -n1)
+  cargo build --release --locked -p reverie-appimage-runtime
+  scratch=$(mktemp -d)
+  dpkg-deb -x "$deb" "$scratch/deb"
+  appdir=$scratch/Reverie.AppDir
+  mkdir -p "$appdir"
+  cp -a "$scratch/deb/usr" "$appdir/usr"
+  cp "$scratch/deb/usr/share/applications/Reverie.desktop" "$appdir/Reverie.desktop"
+  icon=$(sed -n 's/^Icon=//p' "$appdir/Reverie.desktop" | head -n1)
+  cp "$(ls "$appdir"/usr/share/icons/hicolor/*/apps/"$icon".png | sort -V | tail -n1)" "$appdir/$icon.png"
+  ln -s "$icon.png" "$appdir/.DirIcon"
+  cat >"$appdir/AppRun" <<'SH'
+#!/bin/sh
+# Starts Reverie from the unpacked AppImage; its `reverie` program is on PATH.
+HERE=$(dirname "$(readlink -f "$0")")
+export PATH="$HERE/usr/bin:$PATH"
+exec "$HERE/usr/bin/reverie-app" "$@"
+SH
+  chmod 755 "$appdir/AppRun"
+  mksquashfs "$appdir" "$scratch/image.squashfs" -root-owned -noappend -comp gzip -quiet >/dev/null
+  name=$(basename "$deb" .deb).AppImage
+  mkdir -p "$out"
+  image=$out/$name
+  cat "$target/release/appimage-runtime" "$scratch/image.squashfs" >"$image"
+  # The AppImage type-2 mark, in the ELF header's padding.
+  printf 'AI\002' | dd of="$image" bs=1 seek=8 conv=notrunc status=none
+  chmod 755 "$image"
+  rm -rf "$scratch"
+}
+
+if [[ $want != deb ]]; then
+  log "Bundling the AppImage"
+  rm -rf "$release"/bundle/appimage
+  if ! bundle appimage; then
+    echo "The Tauri bundler could not make the AppImage (its linuxdeploy tools are downloaded from GitHub); assembling it from the same pieces."
+    assemble_appimage
+  fi
+fi
 
 log "Packages"
 found=0

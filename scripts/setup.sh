@@ -14,6 +14,8 @@ APT_PACKAGES=(
   # Tauri v2 build
   build-essential pkg-config file curl libwebkit2gtk-4.1-dev libgtk-3-dev
   libayatana-appindicator3-dev librsvg2-dev libssl-dev libxdo-dev
+  # The AppImage's image, where the Tauri bundler cannot fetch its tools
+  squashfs-tools
   # Keychain (Secret Service) and a D-Bus session for it
   dbus dbus-x11 gnome-keyring libsecret-tools libdbus-1-dev keyutils
 )

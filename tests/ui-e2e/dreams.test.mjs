@@ -139,6 +139,24 @@ describe('Dream review', () => {
     await detail.getByRole('button', { name: 'Apply 2 accepted changes' }).click()
     await detail.getByRole('status').getByText('Applied 2 changes to helper’s memory.').waitFor()
     await detail.getByTestId('dream-state').getByText('Partly applied').waitFor()
+    // The long review page holds: the window itself never scrolls (the
+    // document is exactly as tall as the viewport, the sidebar reaches the
+    // bottom); the main pane scrolls instead.
+    const layout = await page.evaluate(() => {
+      const main = document.querySelector('main')
+      const sidebar = document.querySelector('.sidebar')
+      return {
+        doc: document.documentElement.scrollHeight,
+        body: document.body.scrollHeight,
+        viewport: window.innerHeight,
+        sidebarBottom: Math.round(sidebar.getBoundingClientRect().bottom),
+        mainScrolls: main.scrollHeight > main.clientHeight,
+      }
+    })
+    assert.equal(layout.doc, layout.viewport, `document ${layout.doc} px tall in a ${layout.viewport} px window`)
+    assert.equal(layout.body, layout.viewport)
+    assert.equal(layout.sidebarBottom, layout.viewport, 'the sidebar ends at the bottom of the window')
+    assert.ok(layout.mainScrolls, 'the review is longer than the window, so the main pane scrolls')
 
     const memory = async (p) => (await api('memory.read', { store: 'helper', path: p })).content
     assert.equal(await memory('/memories/style.md'), '# Style\n\n- Keep answers short: two lines when possible.\n')

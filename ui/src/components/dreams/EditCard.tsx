@@ -4,12 +4,14 @@
  * what the document held before, and Accept / Reject while it can be decided.
  */
 import { useId } from 'react'
-import { Link } from 'react-router'
 import type { DreamDetail, ProposalEdit } from '../../api'
 import { OP_LABEL } from '../../state/dreamView'
 import { DiffTable } from '../memory/DiffTable'
+import { SessionLink, type Titles } from './SessionLinks'
 
 interface EditCardProps {
+  titles: Titles
+  dreamId: string
   edit: ProposalEdit
   before: DreamDetail['before']
   staged: boolean
@@ -25,7 +27,7 @@ const DECISION_LABEL: Record<string, string> = {
   reverted: 'Reverted',
 }
 
-export function EditCard({ edit, before, staged, busy, onDecide }: EditCardProps) {
+export function EditCard({ titles, dreamId, edit, before, staged, busy, onDecide }: EditCardProps) {
   const ids = useId()
   const prior = before[edit.path]
   const oldText = prior?.content ?? ''
@@ -55,9 +57,7 @@ export function EditCard({ edit, before, staged, busy, onDecide }: EditCardProps
           {edit.source_session_ids.map((id, i) => (
             <span key={id}>
               {i > 0 && ', '}
-              <Link to={`/sessions/${id}`} title={`Open session ${id}`}>
-                session …{id.slice(-6)}
-              </Link>
+              <SessionLink id={id} titles={titles} dreamId={dreamId} />
             </span>
           ))}
         </p>

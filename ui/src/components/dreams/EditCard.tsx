@@ -67,13 +67,20 @@ export function EditCard({ titles, dreamId, edit, before, staged, busy, onDecide
           {edit.path} changed after the dream read it, so this change would overwrite newer text. Reject it, or dream again.
         </p>
       )}
-      <DiffTable
-        before={oldText}
-        after={newText}
-        beforeLabel={prior?.content == null ? 'Before (no document)' : 'Before the dream'}
-        afterLabel={edit.op === 'delete' ? 'After (deleted)' : 'Proposed'}
-        caption={`Change to ${edit.path}`}
-      />
+      {prior?.content == null && edit.op !== 'delete' ? (
+        // A new document has no "before": one column, the whole width.
+        <div className="diff new-document" role="region" aria-label={`New document ${edit.path}`} tabIndex={0} data-testid="new-document">
+          <pre className="new-document-text">{newText}</pre>
+        </div>
+      ) : (
+        <DiffTable
+          before={oldText}
+          after={newText}
+          beforeLabel="Before the dream"
+          afterLabel={edit.op === 'delete' ? 'After (deleted)' : 'Proposed'}
+          caption={`Change to ${edit.path}`}
+        />
+      )}
       {staged && (
         <div className="actions edit-actions" role="group" aria-label={`Decide on ${edit.path}`}>
           <button

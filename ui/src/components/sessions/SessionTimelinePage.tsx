@@ -9,6 +9,7 @@
  * It owns the view's state; the one-line wording and the paging bookkeeping
  * live in `state/timeline`.
  */
+import { sessionBadge } from '../../state/sessionBadge'
 import { useVirtualizer } from '@tanstack/react-virtual'
 import { useCallback, useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react'
 import { Link, useLocation, useParams } from 'react-router'
@@ -79,13 +80,6 @@ export function SessionTimelinePage() {
   )
 }
 
-const STATUS_LABEL: Record<string, string> = {
-  running: 'Running',
-  completed: 'Completed',
-  failed: 'Failed',
-  interrupted: 'Interrupted',
-  canceled: 'Canceled',
-}
 
 function Summary({ detail }: { detail: SessionDetail }) {
   const { session, threads, outcomes } = detail
@@ -98,7 +92,9 @@ function Summary({ detail }: { detail: SessionDetail }) {
       <div>
         <dt>Status</dt>
         <dd>
-          <span className={`status-badge status-${session.status}`}>{STATUS_LABEL[session.status]}</span>
+          <span className={`status-badge tone-badge-${sessionBadge({ ...session, outcome }).tone}`}>
+            {sessionBadge({ ...session, outcome }).text}
+          </span>
         </dd>
       </div>
       <div>

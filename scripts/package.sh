@@ -45,9 +45,9 @@ const cli = { '/usr/bin/reverie': `${release}/reverie` }
 conf.bundle.linux = {
   deb: {
     files: cli,
-    // Tauri adds WebKitGTK and GTK; the keychain needs D-Bus, and the tray
-    // the panel library. Nothing here is a compiler or a test tool.
-    depends: ['libdbus-1-3', 'libayatana-appindicator3-1'],
+    // Tauri adds WebKitGTK, GTK and the tray's panel library; the keychain
+    // needs D-Bus. Nothing here is a compiler or a test tool.
+    depends: ['libdbus-1-3'],
     recommends: ['gnome-keyring | kwalletmanager'],
     desktopTemplate: undefined,
   },

@@ -30,7 +30,7 @@ if grep -Eq -- '-dev\b|build-essential|gcc|clang|cargo|rustc|nodejs|npm|chromium
   fail "the package depends on a build or test tool: $depends"
 fi
 package=$(dpkg-deb -f "$deb" Package)
-contents=$(dpkg-deb -c "$deb" | awk '{print $NF}' | sed 's|^\./|/|')
+contents=$(dpkg-deb -c "$deb" | awk '{print $NF}' | sed -E 's|^(\./)?|/|')
 for needed in /usr/bin/reverie-app /usr/bin/reverie /usr/share/applications/Reverie.desktop; do
   grep -qx -- "$needed" <<<"$contents" || fail "the package has no $needed"
 done
@@ -45,7 +45,7 @@ DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$
   fail "apt could not install $deb"
 removed=
 remove_package() {
-  [[ -n $removed ]] && return
+  if [[ -n $removed ]]; then return; fi
   removed=1
   DEBIAN_FRONTEND=noninteractive apt-get remove --purge -y -qq "$package" >/dev/null
 }
@@ -67,7 +67,7 @@ status=$?
 set -e
 lines=$(grep -c . "$scratch/err" || true)
 [[ $status != 0 ]] || fail "with no display the app exited 0"
-grep -qi 'panick' "$scratch/err" && fail "with no display the app panicked: $(cat "$scratch/err")"
+if grep -qi 'panick' "$scratch/err"; then fail "with no display the app panicked: $(cat "$scratch/err")"; fi
 [[ $lines == 1 ]] || fail "with no display the app printed $lines lines: $(cat "$scratch/err")"
 echo "ok: without a display it exits $status with: $(cat "$scratch/err")"
 rm -rf "$scratch"
@@ -85,12 +85,12 @@ run_in_session "$root/tests/app/installed.py" deb --single-instance -- "$command
   fail "the installed app did not work as expected (see above)"
 
 # 4. Remove it; nothing of it stays.
-files=$(dpkg -L "$package" | while read -r f; do [[ -f $f || -L $f ]] && echo "$f"; done)
+files=$(dpkg -L "$package" | while read -r f; do if [[ -f $f || -L $f ]]; then echo "$f"; fi; done)
 remove_package
-dpkg -s "$package" >/dev/null 2>&1 && fail "$package is still installed after apt-get remove --purge"
-left=$(while read -r f; do [[ -n $f && ( -e $f || -L $f ) ]] && echo "$f"; done <<<"$files")
+if dpkg -s "$package" >/dev/null 2>&1; then fail "$package is still installed after apt-get remove --purge"; fi
+left=$(while read -r f; do if [[ -n $f && ( -e $f || -L $f ) ]]; then echo "$f"; fi; done <<<"$files")
 [[ -z $left ]] || fail "left behind after removal: $left"
-pgrep -x reverie-app >/dev/null && fail "a reverie-app process is still running after removal"
+if pgrep -x reverie-app >/dev/null; then fail "a reverie-app process is still running after removal"; fi
 echo "ok: removed with apt; none of its $(grep -c . <<<"$files") files is left"
 
 # 5. The AppImage, started without FUSE.

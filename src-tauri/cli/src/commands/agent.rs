@@ -160,6 +160,7 @@ pub fn run(ctx: &Context, cmd: AgentCommand) -> anyhow::Result<()> {
                     agent.dream_policy,
                     agent
                         .dream_schedule
+                        .as_ref()
                         .map(|s| format!(", {s}"))
                         .unwrap_or_default()
                 );

@@ -219,3 +219,63 @@ fn launchd_and_task_scheduler_describe_the_same_plan() {
     assert!(xml.contains("<StartWhenAvailable>true</StartWhenAvailable>"));
     assert!(xml.contains("&quot;--due&quot;"));
 }
+
+/// The morning after: one sentence about what scheduled dreams did since
+/// the app last looked; dreams started by hand are not in it.
+#[test]
+fn the_morning_summary_tells_what_scheduled_dreams_did() {
+    use reverie_engine::store::{DreamMode, DreamStatus, DreamTrigger, EditOp, NewDream, NewProposalEdit};
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    agent(&store, "Scout", Some("03:00"));
+    agent(&store, "Writer", Some("03:00"));
+    let since = reverie_engine::ids::now();
+    assert_eq!(os_schedule::overnight_summary(&store, &since).unwrap(), None);
+    // Times are kept to the millisecond: start the dreams after `since`.
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    let dream = |name: &str, trigger| {
+        let a = store.agent(name).unwrap();
+        store
+            .create_dream(&NewDream {
+                agent_id: a.id.clone(),
+                input_store_id: a.default_store().unwrap().store_id.clone(),
+                mode: DreamMode::UpdateExisting,
+                trigger,
+                provider: "anthropic".into(),
+                model: "m".into(),
+                instructions: String::new(),
+                budget_tokens: None,
+                session_ids: vec![],
+            })
+            .unwrap()
+    };
+    let scout = dream("Scout", DreamTrigger::Schedule);
+    store.set_dream_status(&scout.id, DreamStatus::Running, None).unwrap();
+    let edit = |path: &str| NewProposalEdit {
+        op: EditOp::Create,
+        path: path.into(),
+        merged_paths: vec![],
+        content: Some("x".into()),
+        base_sha256: None,
+        reason: "seen twice".into(),
+        source_session_ids: vec![],
+    };
+    store
+        .complete_dream(&scout.id, &[edit("/memories/a.md"), edit("/memories/b.md")])
+        .unwrap();
+    let writer = dream("Writer", DreamTrigger::Schedule);
+    store.set_dream_status(&writer.id, DreamStatus::Running, None).unwrap();
+    store
+        .set_dream_status(&writer.id, DreamStatus::Failed, Some("the model API is overloaded"))
+        .unwrap();
+    dream("Writer", DreamTrigger::Ui); // by hand: not part of the morning news
+    let line = os_schedule::overnight_summary(&store, &since).unwrap().unwrap();
+    assert_eq!(
+        line,
+        "While Reverie was closed: Scout has 2 changes to review; Writer's dream failed (the model API is overloaded)."
+    );
+    // Told once: nothing new since now.
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    let later = reverie_engine::ids::now();
+    assert_eq!(os_schedule::overnight_summary(&store, &later).unwrap(), None);
+}

@@ -6,8 +6,10 @@
 #      and exits non-zero (no panic);
 #   3. the installed app, started with its desktop entry's command under
 #      Xvfb with a fresh HOME and an unlocked keyring, paints its window,
-#      registers its tray icon, hands a second launch over to the first
-#      window, and quits from the tray (tests/app/installed.py);
+#      registers its tray icon, installs the systemd user timer for an
+#      agent's nightly dream (running the installed `reverie dream --due`),
+#      hands a second launch over to the first window, and quits from the
+#      tray (tests/app/installed.py);
 #   4. apt removes it and nothing of it is left on the system;
 #   5. the AppImage starts the same way (--appimage-extract-and-run).
 # Screenshots go to tests/artifacts/app/. Needs root (apt), and xvfb, dbus,
@@ -81,7 +83,7 @@ run_in_session() {
     unset XDG_DATA_HOME
     exec /usr/bin/python3 "$@"' bash "$@"
 }
-run_in_session "$root/tests/app/installed.py" deb --single-instance -- "$command" ||
+run_in_session "$root/tests/app/installed.py" deb --single-instance --cli /usr/bin/reverie -- "$command" ||
   fail "the installed app did not work as expected (see above)"
 
 # 4. Remove it; nothing of it stays.

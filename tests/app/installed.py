@@ -9,11 +9,14 @@ folder and no test variables, then checks:
      and it made its data folder private (0700) with a private database (0600);
   2. (with --single-instance) closing the window hides it; launching the app a
      second time exits at once and brings the first window back, focused;
+  2b. (with --cli PATH) an agent given a nightly schedule with the installed
+     `reverie` program gets a systemd user timer from the app, running that
+     program's `dream --due` at the agent's time;
   3. the tray's Quit ends it with status 0.
 Screenshots go to tests/artifacts/app/LABEL-*.png.
 
 Runs under a display, a session bus and an unlocked keyring (tests/app/install.sh).
-Usage: installed.py LABEL [--single-instance] -- COMMAND [ARGS...]
+Usage: installed.py LABEL [--single-instance] [--cli PATH] -- COMMAND [ARGS...]
 """
 
 import os
@@ -70,7 +73,7 @@ def mode(path):
     return stat.S_IMODE(os.stat(path).st_mode)
 
 
-def run(label, command, single_instance, home):
+def run(label, command, single_instance, cli, home):
     DBusGMainLoop(set_as_default=True)
     bus = dbus.SessionBus()
     if bus.name_has_owner(WATCHER_NAME):
@@ -80,6 +83,12 @@ def run(label, command, single_instance, home):
     # A fresh account: only what a desktop session sets, nothing of the tests.
     env = {k: v for k, v in os.environ.items() if not k.startswith(("REVERIE_", "XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "CARGO", "RUST"))}
     env["HOME"] = str(home)
+    if cli:
+        for args in (["agent", "create", "Night owl", "--model", "claude-haiku-4-5"],
+                     ["agent", "update", "Night owl", "--dream-schedule", "04:30"]):
+            done = subprocess.run([cli, *args], env=env, cwd=home, capture_output=True, text=True, timeout=60)
+            if done.returncode != 0:
+                raise Failure(f"reverie {' '.join(args)} failed: {done.stderr.strip()}")
     log = home / "app.log"
     first = subprocess.Popen(command, stdout=open(log, "w"), stderr=subprocess.STDOUT, env=env, cwd=home)
     processes = [first]
@@ -97,6 +106,20 @@ def run(label, command, single_instance, home):
         if mode(data) != 0o700 or mode(data / "reverie.db") != 0o600:
             raise Failure(f"data folder {oct(mode(data))} / database {oct(mode(data / 'reverie.db'))}, expected 0700 / 0600")
         print("ok: data folder 0700, database 0600")
+
+        if cli:
+            units = home / ".config/systemd/user"
+            timer = wait_for("the app did not install a systemd user timer for the agent's schedule",
+                             lambda: next(iter(sorted(units.glob("reverie-dreams-*.timer"))), None), 30, first)
+            service = timer.with_suffix(".service")
+            timer_text, service_text = timer.read_text(), service.read_text()
+            if "OnCalendar=*-*-* 04:30:00" not in timer_text or "Persistent=true" not in timer_text:
+                raise Failure(f"the timer does not fire at 04:30 with catch-up:\n{timer_text}")
+            if f'ExecStart="{cli}" "--data-dir" "{home}/.local/share/reverie" "dream" "--due"' not in service_text:
+                raise Failure(f"the service does not run the installed program's dream --due:\n{service_text}")
+            if not (units / "timers.target.wants" / timer.name).is_symlink():
+                raise Failure("the timer is not enabled")
+            print(f"ok: the app installed {timer.name}, running {cli} dream --due at 04:30 (catch-up after sleep)")
 
         if single_instance:
             close_window(window)
@@ -154,10 +177,11 @@ def main():
         return 2
     split = args.index("--")
     label, flags, command = args[0], args[1:split], args[split + 1:]
+    cli = flags[flags.index("--cli") + 1] if "--cli" in flags else None
     home = Path(tempfile.mkdtemp(prefix=f"reverie-{label}-home-"))
     started = time.monotonic()
     try:
-        run(label, command, "--single-instance" in flags, home)
+        run(label, command, "--single-instance" in flags, cli, home)
         print(f"PASS {label}: the installed app starts, paints, sits in the tray and quits ({time.monotonic() - started:.0f} s)")
         return 0
     except (Failure, dbus.exceptions.DBusException, subprocess.SubprocessError, OSError) as error:

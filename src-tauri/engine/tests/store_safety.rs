@@ -376,6 +376,16 @@ fn a_new_data_folder_and_database_are_private() {
     if wal.exists() {
         assert_eq!(mode(&wal), 0o600, "write-ahead log");
     }
+    // A folder someone made moments before (a log file's) is still a new
+    // data folder; one that holds a database keeps its owner's mode.
+    let early = dir.path().join("early");
+    std::fs::create_dir(&early).unwrap();
+    std::fs::set_permissions(&early, std::fs::Permissions::from_mode(0o755)).unwrap();
+    Store::open(&early).unwrap();
+    assert_eq!(mode(&early), 0o700);
+    std::fs::set_permissions(&early, std::fs::Permissions::from_mode(0o750)).unwrap();
+    Store::open(&early).unwrap();
+    assert_eq!(mode(&early), 0o750);
     // Opening again changes nothing and keeps the data.
     drop(store);
     let store = Store::open(&data).unwrap();

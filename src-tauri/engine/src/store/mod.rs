@@ -84,6 +84,12 @@ impl Store {
     pub fn open(data_dir: &Path) -> Result<Store> {
         create_private_dir(data_dir).map_err(|e| Error::io(data_dir, e))?;
         let path = data_dir.join(DATABASE_FILE);
+        if !path.exists() {
+            // A folder made moments ago for a log file is still a new data
+            // folder: private too. One that already holds a database keeps
+            // the mode its owner gave it.
+            make_private(data_dir).map_err(|e| Error::io(data_dir, e))?;
+        }
         create_private_file(&path).map_err(|e| Error::io(&path, e))?;
         Self::open_file(&path)
     }
@@ -208,6 +214,18 @@ fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     #[cfg(unix)]
     std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
     builder.create(dir)
+}
+
+/// Makes an existing folder readable by the user alone.
+fn make_private(dir: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(())
 }
 
 /// Creates an empty `path` readable by the user alone unless it exists (an

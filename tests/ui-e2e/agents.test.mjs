@@ -88,7 +88,7 @@ describe('Agent editor and Settings', () => {
     await custom.fill('')
     await schedule.getByRole('checkbox', { name: 'Dream every night at' }).check()
     await schedule.getByLabel('Dream schedule: time').fill('03:30')
-    await editor.getByTestId('schedule-hint').getByText(/^Next dream: .*03:30\.$/).waitFor()
+    await editor.getByTestId('schedule-hint').getByText(/^Next dream: .*03:30( AM)?\.$/).waitFor()
     await page.keyboard.press('Control+s')
     await page.getByTestId('save-note').getByText('Saved Writer.').waitFor()
     await page.getByTestId('dirty-state').getByText('All changes saved').waitFor()

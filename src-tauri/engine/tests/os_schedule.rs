@@ -150,7 +150,10 @@ fn the_systemd_user_timer_is_written_verified_and_removed() {
             let broken = dir.path().join("broken");
             std::fs::create_dir_all(&broken).unwrap();
             let bad_timer = broken.join(format!("{name}.timer"));
-            std::fs::write(&bad_timer, timer_text.replace("03:00:00", "3:99")).unwrap();
+            let broken_text = timer_text
+                .replace("*-*-* 03:00:00", "3:99")
+                .replace("Mon,Tue,Wed,Thu,Fri *-*-* 06:00:00", "someday");
+            std::fs::write(&bad_timer, broken_text).unwrap();
             std::fs::copy(timer.service_path(), broken.join(format!("{name}.service"))).unwrap();
             let (ok, _) = systemd_verify(&[&bad_timer]).unwrap();
             assert!(!ok, "a bad calendar line passed systemd-analyze");

@@ -50,7 +50,7 @@ describe('The run panel', () => {
     const second = page.getByRole('region', { name: 'Attempt 2 of 2' })
     // Markdown: a heading and bold text, not "#" and "**".
     assert.equal(await first.getByRole('heading', { name: 'Rates' }).count(), 1)
-    assert.equal(await first.locator('strong').innerText(), 'rose')
+    assert.equal(await first.locator('.markdown strong').innerText(), 'rose')
     assert.doesNotMatch(await first.innerText(), /\*\*|^# /m)
     // The first attempt's verdict and the criterion it missed, with the gap.
     assert.match(await first.getByTestId('verdict').innerText(), /Sent back for another attempt · score 0%/)

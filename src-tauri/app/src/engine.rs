@@ -95,7 +95,12 @@ pub async fn api_call(
         crate::tray::refresh(&app);
     }
     // A schedule added, changed or dropped: keep the OS schedule in step.
-    if result.is_ok() && matches!(method.as_str(), "agents.create" | "agents.update" | "agents.delete") {
+    if result.is_ok()
+        && matches!(
+            method.as_str(),
+            "agents.create" | "agents.update" | "agents.delete"
+        )
+    {
         if let Some(dreaming) = app.try_state::<std::sync::Arc<crate::dreaming::Dreaming>>() {
             let dreaming = dreaming.inner().clone();
             std::thread::spawn(move || dreaming.sync_os_schedule());

@@ -63,12 +63,18 @@ mod tests {
 
     #[test]
     fn each_data_folder_gets_its_own_instance_name() {
-        let a = instance_id("app.reverie.desktop", Path::new("/home/ann/.local/share/reverie"));
+        let a = instance_id(
+            "app.reverie.desktop",
+            Path::new("/home/ann/.local/share/reverie"),
+        );
         let b = instance_id("app.reverie.desktop", Path::new("/home/ann/other folder"));
         assert_ne!(a, b);
         assert_eq!(
             a,
-            instance_id("app.reverie.desktop", Path::new("/home/ann/.local/share/reverie"))
+            instance_id(
+                "app.reverie.desktop",
+                Path::new("/home/ann/.local/share/reverie")
+            )
         );
         // A valid D-Bus well-known name: elements of [A-Za-z0-9_-], none
         // starting with a digit, at most 255 bytes.
@@ -76,7 +82,11 @@ mod tests {
         for element in a.split('.') {
             assert!(!element.is_empty());
             assert!(!element.starts_with(|c: char| c.is_ascii_digit()), "{a}");
-            assert!(element.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'));
+            assert!(
+                element
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            );
         }
     }
 

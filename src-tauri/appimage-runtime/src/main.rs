@@ -51,7 +51,8 @@ fn run() -> Result<ExitCode, String> {
         .map_err(|e| format!("it cannot find its own file ({e})"))?;
     let mut args: Vec<OsString> = std::env::args_os().collect();
     let argv0 = args.remove(0);
-    let offset = image_offset(&exe).map_err(|e| format!("{} is not a readable AppImage ({e})", exe.display()))?;
+    let offset = image_offset(&exe)
+        .map_err(|e| format!("{} is not a readable AppImage ({e})", exe.display()))?;
 
     match args.first().and_then(|a| a.to_str()) {
         Some("--appimage-offset") => {
@@ -97,21 +98,28 @@ fn image_offset(exe: &Path) -> io::Result<u64> {
 }
 
 fn temp_dir() -> PathBuf {
-    let base = std::env::var_os("TMPDIR").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/tmp"));
+    let base = std::env::var_os("TMPDIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/tmp"));
     let stamp = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos())
         .unwrap_or_default();
-    base.join(format!("appimage_extracted_{}_{stamp:x}", std::process::id()))
+    base.join(format!(
+        "appimage_extracted_{}_{stamp:x}",
+        std::process::id()
+    ))
 }
 
 /// Unpacks the whole image into `dir`, keeping modes and symbolic links.
 fn unpack(exe: &Path, offset: u64, dir: &Path) -> Result<(), String> {
     let failed = |what: &str, e: &dyn std::fmt::Display| format!("{what} failed ({e})");
     let file = BufReader::new(File::open(exe).map_err(|e| failed("opening the image", &e))?);
-    let image = FilesystemReader::from_reader_with_offset(file, offset).map_err(|e| failed("reading the image", &e))?;
+    let image = FilesystemReader::from_reader_with_offset(file, offset)
+        .map_err(|e| failed("reading the image", &e))?;
     fs::create_dir_all(dir).map_err(|e| failed("creating a temporary folder", &e))?;
-    fs::set_permissions(dir, fs::Permissions::from_mode(0o700)).map_err(|e| failed("securing the temporary folder", &e))?;
+    fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
+        .map_err(|e| failed("securing the temporary folder", &e))?;
     for node in image.files() {
         let relative = node.fullpath.strip_prefix("/").unwrap_or(&node.fullpath);
         if relative.as_os_str().is_empty() {
@@ -130,7 +138,8 @@ fn unpack(exe: &Path, offset: u64, dir: &Path) -> Result<(), String> {
                     fs::create_dir_all(parent).map_err(|e| failed("creating a folder", &e))?;
                 }
                 let mut out = File::create(&path).map_err(|e| failed("writing a file", &e))?;
-                io::copy(&mut image.file(entry).reader(), &mut out).map_err(|e| failed("unpacking a file", &e))?;
+                io::copy(&mut image.file(entry).reader(), &mut out)
+                    .map_err(|e| failed("unpacking a file", &e))?;
                 fs::set_permissions(&path, fs::Permissions::from_mode(mode))
                     .map_err(|e| failed("setting a file's mode", &e))?;
             }
@@ -164,7 +173,9 @@ fn start(exe: &Path, dir: &Path, argv0: &OsString, args: &[OsString]) -> Result<
         libc::signal(libc::SIGINT, forward as *const () as libc::sighandler_t);
         libc::signal(libc::SIGHUP, forward as *const () as libc::sighandler_t);
     }
-    let status = child.wait().map_err(|e| format!("waiting for the app failed ({e})"))?;
+    let status = child
+        .wait()
+        .map_err(|e| format!("waiting for the app failed ({e})"))?;
     CHILD.store(0, Ordering::SeqCst);
     Ok(match status.code() {
         Some(code) => ExitCode::from(code.clamp(0, 255) as u8),

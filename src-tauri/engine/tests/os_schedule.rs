@@ -54,7 +54,9 @@ fn parse_unit(text: &str) -> BTreeMap<String, Vec<(String, String)>> {
             sections.entry(name.to_string()).or_default();
             continue;
         }
-        let section = current.clone().unwrap_or_else(|| panic!("line {}: key before any section", n + 1));
+        let section = current
+            .clone()
+            .unwrap_or_else(|| panic!("line {}: key before any section", n + 1));
         let (key, value) = line
             .split_once('=')
             .unwrap_or_else(|| panic!("line {}: not Key=Value: {line}", n + 1));
@@ -63,14 +65,26 @@ fn parse_unit(text: &str) -> BTreeMap<String, Vec<(String, String)>> {
             "line {}: bad key {key:?}",
             n + 1
         );
-        sections.get_mut(&section).unwrap().push((key.into(), value.into()));
+        sections
+            .get_mut(&section)
+            .unwrap()
+            .push((key.into(), value.into()));
     }
     sections
 }
 
-fn values<'a>(unit: &'a BTreeMap<String, Vec<(String, String)>>, section: &str, key: &str) -> Vec<&'a str> {
+fn values<'a>(
+    unit: &'a BTreeMap<String, Vec<(String, String)>>,
+    section: &str,
+    key: &str,
+) -> Vec<&'a str> {
     unit.get(section)
-        .map(|kv| kv.iter().filter(|(k, _)| k == key).map(|(_, v)| v.as_str()).collect())
+        .map(|kv| {
+            kv.iter()
+                .filter(|(k, _)| k == key)
+                .map(|(_, v)| v.as_str())
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -102,12 +116,22 @@ fn the_systemd_user_timer_is_written_verified_and_removed() {
     agent(&store, "scout", Some("03:00"));
     agent(&store, "writer", Some("0 6 * * 1-5"));
     agent(&store, "idle", None);
-    let plan = os_schedule::plan(&store, &program, &data).unwrap().expect("a plan");
+    let plan = os_schedule::plan(&store, &program, &data)
+        .unwrap()
+        .expect("a plan");
     assert_eq!(
         plan.slots,
         vec![
-            Slot::At { hour: 3, minute: 0, weekdays: None },
-            Slot::At { hour: 6, minute: 0, weekdays: Some(vec![1, 2, 3, 4, 5]) },
+            Slot::At {
+                hour: 3,
+                minute: 0,
+                weekdays: None
+            },
+            Slot::At {
+                hour: 6,
+                minute: 0,
+                weekdays: Some(vec![1, 2, 3, 4, 5])
+            },
         ]
     );
 
@@ -136,8 +160,15 @@ fn the_systemd_user_timer_is_written_verified_and_removed() {
         values(&timer_unit, "Timer", "OnCalendar"),
         ["*-*-* 03:00:00", "Mon,Tue,Wed,Thu,Fri *-*-* 06:00:00"]
     );
-    assert_eq!(values(&timer_unit, "Timer", "Persistent"), ["true"], "catches up after sleep");
-    assert_eq!(values(&timer_unit, "Install", "WantedBy"), ["timers.target"]);
+    assert_eq!(
+        values(&timer_unit, "Timer", "Persistent"),
+        ["true"],
+        "catches up after sleep"
+    );
+    assert_eq!(
+        values(&timer_unit, "Install", "WantedBy"),
+        ["timers.target"]
+    );
     // Enabled the way `systemctl --user enable` does it.
     let link = std::fs::read_link(timer.wants_link()).unwrap();
     assert_eq!(link, timer.timer_path());
@@ -159,7 +190,9 @@ fn the_systemd_user_timer_is_written_verified_and_removed() {
             assert!(!ok, "a bad calendar line passed systemd-analyze");
             eprintln!("verified with systemd-analyze --user verify");
         }
-        None => eprintln!("systemd-analyze is not installed; checked with the unit-file parser only"),
+        None => {
+            eprintln!("systemd-analyze is not installed; checked with the unit-file parser only")
+        }
     }
 
     // A changed schedule rewrites the timer in place.
@@ -167,7 +200,10 @@ fn the_systemd_user_timer_is_written_verified_and_removed() {
     let plan = os_schedule::plan(&store, &program, &data).unwrap().unwrap();
     os_schedule::sync(&timer, Some(&plan)).unwrap();
     let timer_unit = parse_unit(&std::fs::read_to_string(timer.timer_path()).unwrap());
-    assert_eq!(values(&timer_unit, "Timer", "OnCalendar"), ["*-*-* 03:00:00"]);
+    assert_eq!(
+        values(&timer_unit, "Timer", "OnCalendar"),
+        ["*-*-* 03:00:00"]
+    );
 
     // No schedule left: everything written is removed, the folder is clean.
     set_schedule(&store, "scout", None);
@@ -175,7 +211,10 @@ fn the_systemd_user_timer_is_written_verified_and_removed() {
     os_schedule::sync(&timer, None).unwrap();
     assert!(!timer.is_installed());
     assert!(std::fs::symlink_metadata(timer.wants_link()).is_err());
-    let left: Vec<_> = walk(&units).into_iter().filter(|p| p.is_file() || p.is_symlink()).collect();
+    let left: Vec<_> = walk(&units)
+        .into_iter()
+        .filter(|p| p.is_file() || p.is_symlink())
+        .collect();
     assert!(left.is_empty(), "left behind: {left:?}");
     // Removing again is fine.
     os_schedule::sync(&timer, None).unwrap();
@@ -211,7 +250,10 @@ fn launchd_and_task_scheduler_describe_the_same_plan() {
     let plist = std::fs::read_to_string(agent_file.plist_path()).unwrap();
     assert!(plist.contains("<string>/Applications/Reverie.app/Contents/MacOS/reverie</string>"));
     assert!(plist.contains("<string>--due</string>"));
-    assert!(plist.contains("<key>Hour</key><integer>22</integer><key>Minute</key><integer>30</integer>"));
+    assert!(
+        plist
+            .contains("<key>Hour</key><integer>22</integer><key>Minute</key><integer>30</integer>")
+    );
     assert_eq!(plist.matches("<key>Weekday</key>").count(), 2);
     agent_file.remove().unwrap();
     assert!(!agent_file.is_installed());
@@ -227,13 +269,18 @@ fn launchd_and_task_scheduler_describe_the_same_plan() {
 /// the app last looked; dreams started by hand are not in it.
 #[test]
 fn the_morning_summary_tells_what_scheduled_dreams_did() {
-    use reverie_engine::store::{DreamMode, DreamStatus, DreamTrigger, EditOp, NewDream, NewProposalEdit};
+    use reverie_engine::store::{
+        DreamMode, DreamStatus, DreamTrigger, EditOp, NewDream, NewProposalEdit,
+    };
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
     agent(&store, "Scout", Some("03:00"));
     agent(&store, "Writer", Some("03:00"));
     let since = reverie_engine::ids::now();
-    assert_eq!(os_schedule::overnight_summary(&store, &since).unwrap(), None);
+    assert_eq!(
+        os_schedule::overnight_summary(&store, &since).unwrap(),
+        None
+    );
     // Times are kept to the millisecond: start the dreams after `since`.
     std::thread::sleep(std::time::Duration::from_millis(5));
     let dream = |name: &str, trigger| {
@@ -253,7 +300,9 @@ fn the_morning_summary_tells_what_scheduled_dreams_did() {
             .unwrap()
     };
     let scout = dream("Scout", DreamTrigger::Schedule);
-    store.set_dream_status(&scout.id, DreamStatus::Running, None).unwrap();
+    store
+        .set_dream_status(&scout.id, DreamStatus::Running, None)
+        .unwrap();
     let edit = |path: &str| NewProposalEdit {
         op: EditOp::Create,
         path: path.into(),
@@ -267,12 +316,20 @@ fn the_morning_summary_tells_what_scheduled_dreams_did() {
         .complete_dream(&scout.id, &[edit("/memories/a.md"), edit("/memories/b.md")])
         .unwrap();
     let writer = dream("Writer", DreamTrigger::Schedule);
-    store.set_dream_status(&writer.id, DreamStatus::Running, None).unwrap();
     store
-        .set_dream_status(&writer.id, DreamStatus::Failed, Some("the model API is overloaded"))
+        .set_dream_status(&writer.id, DreamStatus::Running, None)
+        .unwrap();
+    store
+        .set_dream_status(
+            &writer.id,
+            DreamStatus::Failed,
+            Some("the model API is overloaded"),
+        )
         .unwrap();
     dream("Writer", DreamTrigger::Ui); // by hand: not part of the morning news
-    let line = os_schedule::overnight_summary(&store, &since).unwrap().unwrap();
+    let line = os_schedule::overnight_summary(&store, &since)
+        .unwrap()
+        .unwrap();
     assert_eq!(
         line,
         "While Reverie was closed: Scout has 2 changes to review; Writer's dream failed (the model API is overloaded)."
@@ -280,5 +337,8 @@ fn the_morning_summary_tells_what_scheduled_dreams_did() {
     // Told once: nothing new since now.
     std::thread::sleep(std::time::Duration::from_millis(5));
     let later = reverie_engine::ids::now();
-    assert_eq!(os_schedule::overnight_summary(&store, &later).unwrap(), None);
+    assert_eq!(
+        os_schedule::overnight_summary(&store, &later).unwrap(),
+        None
+    );
 }

@@ -217,7 +217,10 @@ pub fn run(ctx: &Context, cmd: AgentCommand) -> anyhow::Result<()> {
                 || changes.max_output_tokens.is_some()
             {
                 let current = store.agent(&name)?;
-                Some(reverie_engine::runtime::with_limits(&current.settings, &changes)?)
+                Some(reverie_engine::runtime::with_limits(
+                    &current.settings,
+                    &changes,
+                )?)
             } else {
                 None
             };

@@ -137,7 +137,9 @@ pub fn run_due(ctx: &Context) -> anyhow::Result<()> {
     }
     for o in &outcomes {
         let what = match &o.result {
-            SlotResult::Dreamed { dream_id, status } => format!("dream {dream_id} {}", status.as_str()),
+            SlotResult::Dreamed { dream_id, status } => {
+                format!("dream {dream_id} {}", status.as_str())
+            }
             SlotResult::Skipped { reason } => format!("skipped: {reason}"),
             SlotResult::Failed { error } => format!("failed: {error}"),
         };

@@ -72,8 +72,7 @@ impl OsSchedule for LaunchAgent {
     fn remove(&self) -> Result<()> {
         if self.plist_path().exists() {
             self.launchctl("bootout");
-            std::fs::remove_file(self.plist_path())
-                .map_err(|e| Error::io(self.plist_path(), e))?;
+            std::fs::remove_file(self.plist_path()).map_err(|e| Error::io(self.plist_path(), e))?;
         }
         Ok(())
     }
@@ -84,12 +83,17 @@ impl OsSchedule for LaunchAgent {
 }
 
 fn xml(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 /// The property list: the program, its arguments and the calendar entries.
 pub fn plist(label: &str, plan: &Plan) -> String {
-    let mut args = format!("    <string>{}</string>\n", xml(&plan.program.to_string_lossy()));
+    let mut args = format!(
+        "    <string>{}</string>\n",
+        xml(&plan.program.to_string_lossy())
+    );
     for arg in plan.args() {
         args.push_str(&format!("    <string>{}</string>\n", xml(&arg)));
     }

@@ -70,8 +70,7 @@ pub fn for_this_system(data_dir: &Path) -> Option<Box<dyn OsSchedule>> {
     let name = schedule_name(data_dir);
     #[cfg(target_os = "linux")]
     {
-        systemd::SystemdUserTimer::for_user(&name)
-            .map(|t| Box::new(t) as Box<dyn OsSchedule>)
+        systemd::SystemdUserTimer::for_user(&name).map(|t| Box::new(t) as Box<dyn OsSchedule>)
     }
     #[cfg(target_os = "macos")]
     {
@@ -100,7 +99,11 @@ pub fn schedule_name(data_dir: &Path) -> String {
 pub fn plan(store: &Store, program: &Path, data_dir: &Path) -> Result<Option<Plan>> {
     let mut slots = Vec::new();
     for agent in store.list_agents()? {
-        let Some(text) = agent.dream_schedule.as_deref().filter(|s| !s.trim().is_empty()) else {
+        let Some(text) = agent
+            .dream_schedule
+            .as_deref()
+            .filter(|s| !s.trim().is_empty())
+        else {
             continue;
         };
         // A schedule the scheduler cannot read never runs; skip it here too.
@@ -145,7 +148,11 @@ pub fn slot_for(text: &str) -> Slot {
         if let Some((h, m)) = daily.split_once(':') {
             if let (Ok(hour), Ok(minute)) = (h.parse::<u8>(), m.parse::<u8>()) {
                 if hour < 24 && minute < 60 {
-                    return Slot::At { hour, minute, weekdays: None };
+                    return Slot::At {
+                        hour,
+                        minute,
+                        weekdays: None,
+                    };
                 }
             }
         }
@@ -156,10 +163,18 @@ pub fn slot_for(text: &str) -> Slot {
         if let (Ok(minute), Ok(hour)) = (m.parse::<u8>(), h.parse::<u8>()) {
             if hour < 24 && minute < 60 {
                 if *dow == "*" {
-                    return Slot::At { hour, minute, weekdays: None };
+                    return Slot::At {
+                        hour,
+                        minute,
+                        weekdays: None,
+                    };
                 }
                 if let Some(days) = weekdays(dow) {
-                    return Slot::At { hour, minute, weekdays: Some(days) };
+                    return Slot::At {
+                        hour,
+                        minute,
+                        weekdays: Some(days),
+                    };
                 }
             }
         }
@@ -198,17 +213,29 @@ mod tests {
 
     #[test]
     fn schedules_become_system_slots() {
-        let at = |hour, minute| Slot::At { hour, minute, weekdays: None };
+        let at = |hour, minute| Slot::At {
+            hour,
+            minute,
+            weekdays: None,
+        };
         assert_eq!(slot_for("03:00"), at(3, 0));
         assert_eq!(slot_for("daily 23:45"), at(23, 45));
         assert_eq!(slot_for("30 2 * * *"), at(2, 30));
         assert_eq!(
             slot_for("cron 0 3 * * 1-5"),
-            Slot::At { hour: 3, minute: 0, weekdays: Some(vec![1, 2, 3, 4, 5]) }
+            Slot::At {
+                hour: 3,
+                minute: 0,
+                weekdays: Some(vec![1, 2, 3, 4, 5])
+            }
         );
         assert_eq!(
             slot_for("0 4 * * 0,6"),
-            Slot::At { hour: 4, minute: 0, weekdays: Some(vec![0, 6]) }
+            Slot::At {
+                hour: 4,
+                minute: 0,
+                weekdays: Some(vec![0, 6])
+            }
         );
         assert_eq!(slot_for("*/20 * * * *"), Slot::EveryQuarterHour);
         assert_eq!(slot_for("0 3 1 * *"), Slot::EveryQuarterHour);

@@ -170,7 +170,11 @@ pub fn timer_unit(plan: &Plan) -> String {
 pub fn on_calendar(slot: &Slot) -> String {
     const DAYS: [&str; 7] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
     match slot {
-        Slot::At { hour, minute, weekdays } => {
+        Slot::At {
+            hour,
+            minute,
+            weekdays,
+        } => {
             let days = weekdays
                 .as_ref()
                 .map(|d| {

@@ -54,11 +54,13 @@ impl OsSchedule for ScheduledTask {
     }
 
     fn remove(&self) -> Result<()> {
-        self.schtasks(&["/Delete", "/F", "/TN", &self.name]).map(|_| ())
+        self.schtasks(&["/Delete", "/F", "/TN", &self.name])
+            .map(|_| ())
     }
 
     fn is_installed(&self) -> bool {
-        self.schtasks(&["/Query", "/TN", &self.name]).unwrap_or(false)
+        self.schtasks(&["/Query", "/TN", &self.name])
+            .unwrap_or(false)
     }
 }
 
@@ -72,7 +74,13 @@ fn xml(text: &str) -> String {
 /// The task definition: calendar triggers, catch-up, and the command.
 pub fn task_xml(plan: &Plan) -> String {
     const DAYS: [&str; 7] = [
-        "Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday",
+        "Sunday",
+        "Monday",
+        "Tuesday",
+        "Wednesday",
+        "Thursday",
+        "Friday",
+        "Saturday",
     ];
     let mut triggers = String::new();
     for slot in &plan.slots {

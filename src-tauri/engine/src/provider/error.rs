@@ -198,7 +198,10 @@ fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
 pub(crate) fn plain_cause(cause: &str) -> String {
     let mut text = cause.trim().to_string();
     while let Some(at) = text.find("(os error") {
-        let end = text[at..].find(')').map(|e| at + e + 1).unwrap_or(text.len());
+        let end = text[at..]
+            .find(')')
+            .map(|e| at + e + 1)
+            .unwrap_or(text.len());
         text.replace_range(at..end, "");
         text = text.trim().to_string();
     }
@@ -210,8 +213,14 @@ pub(crate) fn plain_cause(cause: &str) -> String {
         ("connection aborted", "the connection was cut"),
         ("network is unreachable", "the network is unreachable"),
         ("timed out", "the connection timed out"),
-        ("unexpected eof", "the server closed the connection before the reply was complete"),
-        ("end of file", "the server closed the connection before the reply was complete"),
+        (
+            "unexpected eof",
+            "the server closed the connection before the reply was complete",
+        ),
+        (
+            "end of file",
+            "the server closed the connection before the reply was complete",
+        ),
     ];
     for (needle, words) in plain {
         if lower.contains(needle) {

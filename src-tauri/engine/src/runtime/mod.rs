@@ -146,7 +146,10 @@ pub fn minutes_in_words(d: Duration) -> String {
     let secs = d.as_secs();
     if secs >= 60 && secs % 60 == 0 {
         let m = secs / 60;
-        format!("{m} minute{} of running time", if m == 1 { "" } else { "s" })
+        format!(
+            "{m} minute{} of running time",
+            if m == 1 { "" } else { "s" }
+        )
     } else {
         format!("{secs} seconds of running time")
     }
@@ -204,10 +207,7 @@ impl Budget {
             }
         }
         if self.started.elapsed() >= self.limits.max_wall_time {
-            return Some((
-                minutes_in_words(self.limits.max_wall_time),
-                "--max-minutes",
-            ));
+            return Some((minutes_in_words(self.limits.max_wall_time), "--max-minutes"));
         }
         None
     }

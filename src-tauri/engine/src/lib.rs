@@ -22,6 +22,7 @@ pub mod keychain;
 pub mod managed_agents;
 pub mod memory_export;
 pub mod memory_path;
+pub mod os_schedule;
 pub mod mirror;
 pub mod outcome;
 pub mod provenance;

@@ -24,12 +24,16 @@ pub struct DreamArgs {
     action: Option<DreamAction>,
     #[command(flatten)]
     run: DreamRunArgs,
+    /// Run every scheduled dream whose time has come, then exit (what the
+    /// OS schedule runs while the app is closed).
+    #[arg(long, conflicts_with = "agent")]
+    due: bool,
 }
 
 #[derive(Args)]
 pub struct DreamRunArgs {
     /// The agent whose sessions to review.
-    #[arg(long, required = true)]
+    #[arg(long, required_unless_present = "due")]
     agent: Option<String>,
     /// Review these sessions (comma-separated ids) instead of those since the last dream.
     #[arg(long, value_delimiter = ',', value_name = "IDS")]
@@ -103,6 +107,9 @@ enum DreamAction {
 }
 
 pub fn run(ctx: &Context, args: DreamArgs) -> anyhow::Result<()> {
+    if args.due {
+        return super::daemon::run_due(ctx);
+    }
     let store = ctx.store()?;
     dream::recover(store)?;
     let Some(action) = args.action else {

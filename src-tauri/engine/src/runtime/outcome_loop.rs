@@ -463,6 +463,11 @@ impl Runtime {
         let mut messages = vec![Message::user(task)];
         let mut turns = 0;
         for iteration in 1..=max_iterations {
+            progress.emit(Progress::AttemptStarted {
+                session_id: session_id.clone(),
+                iteration,
+                max_iterations,
+            });
             // Each pass gets the agent's full turn limit.
             env.limits.max_turns = turns + turns_per_pass;
             let end = thread::run(env, &session_id, messages, turns).await?;
@@ -505,6 +510,13 @@ impl Runtime {
                             json!({"message": why, "source": "grader"}),
                         ),
                     )?;
+                    if status != SessionStatus::Canceled {
+                        progress.emit(Progress::GradingFailed {
+                            session_id: session_id.clone(),
+                            iteration,
+                            error: why.clone(),
+                        });
+                    }
                     self.log_interrupted(&session_id, outcome, iteration, &why)?;
                     return Ok(LoopEnd {
                         end: thread::ThreadEnd { status, ..end },
@@ -518,8 +530,11 @@ impl Runtime {
                 session_id: session_id.clone(),
                 outcome_id: outcome.id.clone(),
                 iteration,
+                max_iterations,
                 result,
                 score: grade.score.weighted_score,
+                explanation: grade.explanation.clone(),
+                criteria: grade.verdicts.clone(),
             });
             if result != OutcomeResult::NeedsRevision {
                 return Ok(LoopEnd {

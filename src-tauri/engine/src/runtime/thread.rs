@@ -92,17 +92,23 @@ pub(crate) async fn run(
                 turns: turn,
             });
         }
-        if let Some(limit) = env.budget.exceeded().or_else(|| {
-            (turn >= env.limits.max_turns).then(|| format!("{} turns", env.limits.max_turns))
+        if let Some((limit, option)) = env.budget.exceeded().or_else(|| {
+            (turn >= env.limits.max_turns)
+                .then(|| (format!("{} turns", env.limits.max_turns), "--max-turns"))
         }) {
             env.store.append_event(
                 session_id,
                 &NewEvent::new(EventKind::LimitReached, json!({"limit": limit})),
             )?;
+            // Names the agent, so the message says where to change the limit.
+            let agent = env
+                .store
+                .session(session_id)
+                .ok()
+                .and_then(|s| env.store.agent(&s.agent_id).ok())
+                .map(|a| a.name);
             return Ok(ThreadEnd::failed(
-                format!(
-                    "stopped at the limit of {limit}; raise it in the agent's settings to let it go further"
-                ),
+                super::limit_message(&limit, agent.as_deref(), option),
                 turn,
             ));
         }

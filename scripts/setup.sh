@@ -29,6 +29,8 @@ TEST_PACKAGES=(
   chromium fonts-liberation
   # Python for the API contract check
   python3 python3-venv python3-pip
+  # Builds the real local model server for the local-model tests (tests/local-model)
+  cmake
 )
 [[ -n $build_only ]] || APT_PACKAGES+=("${TEST_PACKAGES[@]}")
 

@@ -430,6 +430,9 @@ fn names_accept_spaces_and_any_letters() {
             })
             .unwrap_err()
             .to_string();
-        assert!(e.contains("not a valid agent name") && e.contains(why), "{name:?}: {e}");
+        assert!(
+            e.contains("not a valid agent name") && e.contains(why),
+            "{name:?}: {e}"
+        );
     }
 }

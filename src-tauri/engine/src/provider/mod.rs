@@ -34,6 +34,7 @@ pub(crate) mod http;
 pub mod openai;
 pub mod pricing;
 pub mod retry;
+pub mod structured;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -202,6 +203,12 @@ pub fn build(
 #[async_trait::async_trait]
 pub trait Provider: Send + Sync {
     fn kind(&self) -> ProviderKind;
+
+    /// Which server this is (its base URL), so what a server can do is
+    /// remembered per server. Never holds a key.
+    fn identity(&self) -> String {
+        String::new()
+    }
 
     /// Run one model turn. Every event is handed to `on_event` as soon as
     /// it is read. Transient failures are retried; a retry is announced
@@ -410,6 +417,9 @@ pub struct ModelRequest {
     pub betas: Vec<String>,
     /// Stream the reply (the default); `false` asks for one JSON body.
     pub stream: bool,
+    /// OpenAI-compatible servers only: `response_format` as sent (a JSON
+    /// Schema the answer must follow). Anthropic ignores it.
+    pub response_format: Option<serde_json::Value>,
 }
 
 impl ModelRequest {
@@ -428,6 +438,7 @@ impl ModelRequest {
             cache: CachePolicy::Auto,
             betas: Vec::new(),
             stream: true,
+            response_format: None,
         }
     }
 }

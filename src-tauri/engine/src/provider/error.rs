@@ -44,6 +44,12 @@ pub enum ProviderError {
     #[error("the model API refused the request (HTTP {status}): {message}")]
     InvalidRequest { status: u16, message: String },
 
+    /// The prompt and the answer asked for do not fit the model's context.
+    #[error(
+        "the conversation no longer fits the model's context window: start a new session or shorten the task, pick a model with a larger context, or set the context size in the agent's settings if the server was started with a larger one ({message})"
+    )]
+    ContextOverflow { message: String },
+
     #[error("rate limited by the model API: wait a minute or run fewer agents at once ({message})")]
     RateLimited {
         message: String,
@@ -218,6 +224,22 @@ impl ProviderError {
                 )
             }
         });
+        let lower = message.to_ascii_lowercase();
+        let overflow = [
+            "exceed_context_size",
+            "exceeds the context",
+            "context length",
+            "context_length_exceeded",
+            "maximum context",
+            "context window",
+            "too many tokens",
+            "n_ctx",
+        ]
+        .iter()
+        .any(|w| lower.contains(w));
+        if overflow && matches!(status, 400 | 413 | 422) {
+            return ProviderError::ContextOverflow { message };
+        }
         match status {
             401 => ProviderError::unauthorized(message),
             403 => ProviderError::Forbidden { message },

@@ -226,6 +226,42 @@ pub trait Provider: Send + Sync {
     /// The model ids the server offers (`GET /v1/models`), in its order.
     /// A local server names its own models, so a picker asks it.
     async fn list_models(&self) -> Result<Vec<String>, ProviderError>;
+
+    /// How many tokens `model`'s context window holds, as the server (or
+    /// the model catalogue) says; `None` when it cannot tell.
+    async fn context_tokens(&self, _model: &str) -> Option<u32> {
+        None
+    }
+}
+
+/// What each server and model's context holds, once learned.
+static CONTEXTS: std::sync::LazyLock<std::sync::Mutex<std::collections::HashMap<String, u32>>> =
+    std::sync::LazyLock::new(Default::default);
+
+fn context_key(provider: &dyn Provider, model: &str) -> String {
+    format!("{}\u{0}{}\u{0}{model}", provider.kind().as_str(), provider.identity())
+}
+
+/// The model's context window, asked of the server once per process.
+pub async fn learn_context(provider: &dyn Provider, model: &str) -> Option<u32> {
+    if let Some(known) = known_context(provider, model) {
+        return Some(known);
+    }
+    let tokens = provider.context_tokens(model).await?;
+    CONTEXTS
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(context_key(provider, model), tokens);
+    Some(tokens)
+}
+
+/// The model's context window if it was learned already (no request).
+pub fn known_context(provider: &dyn Provider, model: &str) -> Option<u32> {
+    CONTEXTS
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .get(&context_key(provider, model))
+        .copied()
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

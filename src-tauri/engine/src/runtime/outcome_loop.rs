@@ -255,10 +255,22 @@ impl Runtime {
             .providers
             .get(kind, &self.store)
             .map_err(|e| Error::Invalid(e.to_string()))?;
+        // Sized to the model's context when it is known (a 4k local model
+        // cannot answer in 4,096 tokens and still read the output).
+        let context = agent
+            .settings
+            .get("context_tokens")
+            .and_then(Value::as_u64)
+            .map(|c| c as u32)
+            .or_else(|| crate::provider::known_context(provider.as_ref(), &model));
+        let max_tokens = match context {
+            Some(c) => GRADER_MAX_TOKENS.min((c / 4).max(256)),
+            None => GRADER_MAX_TOKENS,
+        };
         Ok(Grader {
             provider,
             model,
-            max_tokens: GRADER_MAX_TOKENS,
+            max_tokens,
         })
     }
 

@@ -238,14 +238,26 @@ pub(crate) async fn run(
             }
             StopReason::PauseTurn => {}
             StopReason::MaxTokens => {
+                // Stopped short of the tokens asked for: the model's context
+                // filled up, not the per-turn output limit.
+                let context_full =
+                    response.usage.output_tokens < u64::from(env.limits.max_tokens_per_turn);
+                let (limit, why) = if context_full {
+                    (
+                        "the model's context window".to_string(),
+                        "the answer was cut off because the conversation filled the model's context window; start a new session with a shorter task, or use a model (or a local server setting) with a larger context".to_string(),
+                    )
+                } else {
+                    (
+                        format!("{} output tokens in one turn", env.limits.max_tokens_per_turn),
+                        "the answer was cut off at the output limit of one turn; raise \"max tokens per turn\" in the agent's settings".to_string(),
+                    )
+                };
                 env.store.append_event(
                     session_id,
-                    &NewEvent::new(EventKind::LimitReached, json!({"limit": format!("{} output tokens in one turn", env.limits.max_tokens_per_turn)})),
+                    &NewEvent::new(EventKind::LimitReached, json!({"limit": limit})),
                 )?;
-                return Ok(ThreadEnd::failed(
-                    "the answer was cut off at the output limit of one turn; raise \"max tokens per turn\" in the agent's settings",
-                    turn,
-                ));
+                return Ok(ThreadEnd::failed(why, turn));
             }
             StopReason::Refusal => {
                 env.store.append_event(

@@ -43,6 +43,7 @@ impl From<Error> for ApiError {
             Error::Conflict(_) => "conflict",
             Error::Invalid(_) => "invalid",
             Error::Secret(_) => "secret",
+            Error::Model(_) => "model",
             Error::SchemaTooNew { .. } | Error::Corrupt { .. } | Error::Io { .. } => "data",
             Error::KeychainUnavailable(_) | Error::Keychain(_) => "keychain",
             Error::Remote(_) => "remote",

@@ -85,6 +85,7 @@ async fn a_model_without_tools_is_asked_for_json_and_read_from_prose() {
         no_json_schema: true,
         no_required_tool_choice: true,
         no_tools: true,
+        ..OpenAiLimits::default()
     });
     server.push_reply(answer());
     let reply = ask(&server, "plain-model").await;

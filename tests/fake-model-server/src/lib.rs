@@ -264,6 +264,7 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/v1/messages", post(anthropic))
         .route("/v1/chat/completions", post(openai))
         .route("/chat/completions", post(openai))
+        .route("/props", get(props))
         .route("/v1/models", get(list_models))
         .route("/models", get(list_models))
         .route("/v1/memory_stores", any(managed::handle))
@@ -283,6 +284,23 @@ fn router(shared: Arc<Shared>) -> Router {
 /// The model list in the shape of the API the request looks like: an
 /// Anthropic key header gets Anthropic's page object, anything else
 /// OpenAI's list object. Checks the key as the turn routes do.
+/// llama.cpp's `GET /props`: the context it was started with and what its
+/// chat template can do. Not recorded: it is a capability probe, not a turn.
+async fn props(State(shared): State<Arc<Shared>>) -> Response {
+    let limits = lock(&shared.script).openai_limits();
+    match limits.n_ctx {
+        Some(n) => json_response(
+            StatusCode::OK,
+            BTreeMap::new(),
+            serde_json::json!({
+                "default_generation_settings": {"n_ctx": n},
+                "chat_template_caps": {"supports_tools": !limits.no_tools, "supports_tool_calls": !limits.no_tools}
+            }),
+        ),
+        None => (StatusCode::NOT_FOUND, "Not Found").into_response(),
+    }
+}
+
 async fn list_models(
     State(shared): State<Arc<Shared>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,

@@ -52,6 +52,9 @@ pub struct OpenAiLimits {
     /// `tools` are dropped: a reply that calls a tool answers in prose
     /// with the JSON inside instead.
     pub no_tools: bool,
+    /// The context window `GET /props` reports, as llama.cpp's server does
+    /// (`None`: no `/props`, like other servers).
+    pub n_ctx: Option<u32>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -406,13 +406,13 @@ fn run_dream(ctx: &Context, args: DreamRunArgs) -> anyhow::Result<()> {
         )
     };
     eprintln!(
-        "dream {} · {} edits · {} · {} tokens in, {} out · ${:.4}",
+        "dream {} · {} edits · {} · {} tokens in, {} out · {}",
         d.id,
         report.edits.len(),
         state,
         d.usage.input_tokens,
         d.usage.output_tokens,
-        d.cost_usd
+        output::money(&ctx.data_dir, &d.model, d.cost_usd)
     );
     Ok(())
 }

@@ -365,7 +365,11 @@ impl Dreamer {
                 .get("context_tokens")
                 .and_then(Value::as_i64)
                 .or_else(|| {
-                    let provider = self.runtime.providers().get(agent.provider, self.store()).ok()?;
+                    let provider = self
+                        .runtime
+                        .providers()
+                        .get(agent.provider, self.store())
+                        .ok()?;
                     crate::provider::known_context(provider.as_ref(), &agent.model).map(i64::from)
                 });
         }
@@ -683,7 +687,9 @@ impl Dreamer {
                 level += 1;
                 let merge_room = limits
                     .call
-                    .saturating_sub(estimate_tokens(&review::merge_system()) + overhead(limits.call))
+                    .saturating_sub(
+                        estimate_tokens(&review::merge_system()) + overhead(limits.call),
+                    )
                     .max(500);
                 let groups = group_findings(&findings, merge_room);
                 if level > 4 || groups.len() >= findings.len() {
@@ -981,8 +987,9 @@ fn plan(
     // Keep a tenth of the budget for retries and answers longer than
     // estimated.
     let usable = limits.budget - limits.budget / 10;
-    let map_fixed =
-        estimate_tokens(&review::map_system()) + estimate_tokens(&instructions) + overhead(limits.call);
+    let map_fixed = estimate_tokens(&review::map_system())
+        + estimate_tokens(&instructions)
+        + overhead(limits.call);
     let room = call.saturating_sub(map_fixed).max(500);
     let mut notes = Vec::new();
     let total: usize = all.iter().map(|r| r.tokens).sum();
@@ -1183,13 +1190,13 @@ impl From<Error> for Failure {
 fn call_failure(e: CallError, doing: &str) -> Failure {
     match e {
         CallError::Canceled => Failure::Canceled,
-        CallError::OverBudget { limit, spent } => Failure::Error(Error::Invalid(format!(
+        CallError::OverBudget { limit, spent } => Failure::Error(Error::Model(format!(
             "the dream reached its budget of {limit} tokens ({spent} sent) while {doing}; memory was not changed — raise the budget or review fewer sessions"
         ))),
-        CallError::Provider(p) => Failure::Error(Error::Invalid(format!(
-            "the model call failed while {doing}: {p}"
+        CallError::Provider(p) => Failure::Error(Error::Model(format!(
+            "the model call failed while {doing}: {p}; memory was not changed"
         ))),
-        CallError::Invalid(msg) => Failure::Error(Error::Invalid(format!(
+        CallError::Invalid(msg) => Failure::Error(Error::Model(format!(
             "the model's answer was invalid twice while {doing} ({msg}); the dream stopped and memory was not changed"
         ))),
     }

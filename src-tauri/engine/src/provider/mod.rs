@@ -239,7 +239,11 @@ static CONTEXTS: std::sync::LazyLock<std::sync::Mutex<std::collections::HashMap<
     std::sync::LazyLock::new(Default::default);
 
 fn context_key(provider: &dyn Provider, model: &str) -> String {
-    format!("{}\u{0}{}\u{0}{model}", provider.kind().as_str(), provider.identity())
+    format!(
+        "{}\u{0}{}\u{0}{model}",
+        provider.kind().as_str(),
+        provider.identity()
+    )
 }
 
 /// The model's context window, asked of the server once per process.

@@ -200,7 +200,11 @@ impl Provider for OpenAiProvider {
         headers.remove(CONTENT_TYPE);
         let base = self.config.base_url.trim().trim_end_matches('/');
         let root = base.strip_suffix("/v1").unwrap_or(base);
-        let as_u32 = |v: &Value| v.as_u64().filter(|n| *n > 0 && *n < u64::from(u32::MAX)).map(|n| n as u32);
+        let as_u32 = |v: &Value| {
+            v.as_u64()
+                .filter(|n| *n > 0 && *n < u64::from(u32::MAX))
+                .map(|n| n as u32)
+        };
         if let Ok(url) = http::endpoint(root, "/props", ProviderKind::OpenAi.base_url_var()) {
             if let Ok(props) = http::get_json(&url, headers.clone(), &self.config, API).await {
                 let n = &props["default_generation_settings"];
@@ -210,17 +214,24 @@ impl Provider for OpenAiProvider {
             }
         }
         let url = http::endpoint(base, "/models", ProviderKind::OpenAi.base_url_var()).ok()?;
-        let list = http::get_json(&url, headers, &self.config, API).await.ok()?;
+        let list = http::get_json(&url, headers, &self.config, API)
+            .await
+            .ok()?;
         let entry = list["data"]
             .as_array()?
             .iter()
             .find(|m| m["id"] == model)
             .or_else(|| list["data"].as_array()?.first())?;
-        ["max_model_len", "loaded_context_length", "context_length", "max_context_length"]
-            .iter()
-            .find_map(|k| as_u32(&entry[*k]))
-            .or_else(|| as_u32(&entry["meta"]["n_ctx"]))
-            .or_else(|| as_u32(&entry["meta"]["n_ctx_train"]))
+        [
+            "max_model_len",
+            "loaded_context_length",
+            "context_length",
+            "max_context_length",
+        ]
+        .iter()
+        .find_map(|k| as_u32(&entry[*k]))
+        .or_else(|| as_u32(&entry["meta"]["n_ctx"]))
+        .or_else(|| as_u32(&entry["meta"]["n_ctx_train"]))
     }
 
     async fn list_models(&self) -> Result<Vec<String>, ProviderError> {

@@ -307,7 +307,7 @@ impl Runtime {
         grader
             .grade(&session.task, rubric, &output, cancel)
             .await
-            .map_err(|e| Error::Invalid(e.to_string()))
+            .map_err(|e| Error::Model(format!("the grader could not grade this output: {e}")))
     }
 
     /// Runs an agent on a task as a new session and grades each pass

@@ -233,6 +233,68 @@ pub fn validate_findings(input: &Value, known: &HashSet<String>) -> Result<Vec<F
     Ok(parsed.findings)
 }
 
+/// On the last attempt: the valid findings, and one sentence per finding
+/// left out.
+pub fn validate_findings_keeping(
+    input: &Value,
+    known: &HashSet<String>,
+    last: bool,
+) -> Result<(Vec<Finding>, Vec<String>), String> {
+    match validate_findings(input, known) {
+        Ok(f) => Ok((f, Vec::new())),
+        Err(e) if !last => Err(e),
+        Err(e) => {
+            let items = input["findings"].as_array().ok_or(e)?;
+            let mut kept = Vec::new();
+            let mut dropped = Vec::new();
+            for item in items {
+                match validate_findings(&json!({"findings": [item]}), known) {
+                    Ok(mut f) => kept.append(&mut f),
+                    Err(why) => {
+                        dropped.push(format!("a finding the model gave was left out ({why})"))
+                    }
+                }
+            }
+            Ok((kept, dropped))
+        }
+    }
+}
+
+/// On the last attempt: the edits that are valid together, and one
+/// sentence per edit left out, rather than no proposal at all.
+pub fn validate_proposal_keeping(
+    input: &Value,
+    ctx: &ProposalContext<'_>,
+    last: bool,
+) -> Result<(Vec<NewProposalEdit>, Vec<String>), String> {
+    match validate_proposal(input, ctx) {
+        Ok(edits) => Ok((edits, Vec::new())),
+        Err(e) if !last => Err(e),
+        Err(e) => {
+            let items = input["edits"].as_array().ok_or(e)?;
+            let mut kept: Vec<Value> = Vec::new();
+            let mut dropped = Vec::new();
+            for item in items {
+                if item["path"] == memory_path::INDEX {
+                    // Reverie keeps the index itself when it must.
+                    continue;
+                }
+                let mut candidate = kept.clone();
+                candidate.push(item.clone());
+                match validate_proposal(&json!({"edits": candidate}), ctx) {
+                    Ok(_) => kept.push(item.clone()),
+                    Err(why) => dropped.push(format!(
+                        "an edit of {} the model proposed was left out ({why})",
+                        item["path"].as_str().unwrap_or("memory")
+                    )),
+                }
+            }
+            let edits = validate_proposal(&json!({"edits": kept}), ctx)?;
+            Ok((edits, dropped))
+        }
+    }
+}
+
 /// Parses and checks a proposal: valid paths, the right fields per
 /// operation, existing documents where needed, cited sessions under review,
 /// size limits, and an index kept current.
@@ -522,7 +584,9 @@ pub async fn structured_call<T>(
     system: String,
     user: String,
     tool: Tool,
-    validate: impl Fn(&Value) -> Result<T, String>,
+    // Told whether this is the last attempt, when a validator may keep
+    // what is valid and report the rest instead of failing.
+    validate: impl Fn(&Value, bool) -> Result<T, String>,
     cancel: &CancellationToken,
     budget: &Budget,
     max_tokens: u32,
@@ -559,7 +623,7 @@ pub async fn structured_call<T>(
             budget.charge(tokens * (reply.responses.len() - 1));
         }
         let outcome = match &reply.input {
-            Some(input) => validate(input),
+            Some(input) => validate(input, attempt == 1),
             None => Err(format!(
                 "answer with the {name} tool's input: one JSON object that matches its schema"
             )),

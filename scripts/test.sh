@@ -51,6 +51,15 @@ step "App unit tests" cargo test --release -p reverie-app --features custom-prot
 # dependency would double a cold CI run. `cargo bench` measures in release.
 step "Benchmarks compile" cargo test --workspace --exclude reverie-app --benches --no-run --locked -q
 step "Contract check against the official SDK types" bash tests/contract/check.sh
+# A real local model: llama.cpp's server (built once per machine into a
+# cache outside the repository) running SmolLM2-135M with a 4k context.
+local_model() {
+  local found
+  found=$(bash tests/local-model/setup-llama-server.sh | tail -1) || return 1
+  env ${found//LLAMA_/REVERIE_LLAMA_} REVERIE_REQUIRE_LOCAL_MODEL=1 \
+    cargo test -p reverie-cli --test local_model --locked -- --nocapture
+}
+step "A real local model (llama.cpp server, SmolLM2-135M)" local_model
 step "UI unit tests" bash -c 'cd ui && npm test --silent'
 step "UI in a real browser (Playwright, Debian chromium)" in_keyring_session bash -c 'cd tests && npm run ui-e2e --silent'
 step "The real app window under Xvfb (screenshot + WebDriver)" \

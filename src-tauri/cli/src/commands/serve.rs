@@ -92,6 +92,11 @@ pub fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
         let listener =
             tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], args.port))).await?;
         let port = listener.local_addr()?.port();
+        // Ctrl-C is caught from here on, before the token file tells anyone
+        // the bridge is up (a signal that came earlier would kill it).
+        #[cfg(unix)]
+        let mut interrupt =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
         let token = new_token()?;
         let token_file = write_token_file(&data_dir, &token)?;
         let bridge = Arc::new(Bridge {
@@ -123,7 +128,10 @@ pub fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
             token_file.display()
         ))?;
         let served = axum::serve(listener, app)
-            .with_graceful_shutdown(async {
+            .with_graceful_shutdown(async move {
+                #[cfg(unix)]
+                interrupt.recv().await;
+                #[cfg(not(unix))]
                 let _ = tokio::signal::ctrl_c().await;
             })
             .await;

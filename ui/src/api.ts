@@ -871,6 +871,11 @@ export interface ApiMethods {
   }
   'agents.detach_store': { params: { agent: string; store: string }; result: Agent }
   'models.list': { params: { provider: ProviderKind }; result: ModelList }
+  /** A local server's context window and whether its chat template can call tools (null: it cannot tell). */
+  'models.capabilities': {
+    params: { provider: ProviderKind; model: string }
+    result: { context_tokens: number | null; supports_tools: boolean | null }
+  }
   'schedule.validate': { params: { schedule: string }; result: { valid: boolean; next: string | null } }
   'dreams.schedule_status': { params: Record<string, never>; result: ScheduleStatus }
   'dreams.pause': { params: Record<string, never>; result: ScheduleStatus }

@@ -10,6 +10,7 @@ import { formatWhen } from '../../state/memoryTree'
 import { EditCard } from './EditCard'
 import { SessionList, useSessionTitles } from './SessionLinks'
 import { RevertPanel } from './RevertPanel'
+import { Link } from 'react-router'
 
 interface DreamDetailProps {
   id: string

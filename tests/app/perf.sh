@@ -81,7 +81,7 @@ launch() {
       /^[0-9a-f]+-[0-9a-f]+ / { file = ($6 ~ /^\//) ? $6 : "" }
       $1 == "Pss:" && file != "" { pss[file] += $2 }
       END { for (f in pss) printf "%d %s\n", pss[f], f }' | sort -rn | head -n 8 |
-      awk '{ n = split($2, parts, "/"); printf "%s%s %d MB", sep, parts[n], $1 / 1024; sep = ", " }')
+      awk '{ n = split($2, parts, "/"); printf "%s%s %d MB", sep, parts[n], $1 / 1024; sep = ", " }' || true)
   fi
   kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true
   rm -rf "$scratch"

@@ -194,6 +194,8 @@ describe('Agent editor and Settings', () => {
     await page.getByText('Type a whole number of tokens, like 150000.').waitFor()
     assert.ok(await page.getByRole('button', { name: 'Save dream defaults' }).isDisabled())
     await budget.fill('60,000')
+    // Money beside tokens, at the default model's price.
+    await page.getByText(/^60,000 tokens \(about \$[\d.]+ per call with claude-sonnet-4-5\)/).waitFor()
     // Nothing saved yet: new agents dream nightly at 03:00, as onboarding promises.
     const defaults = page.getByRole('group', { name: 'Schedule for new agents' })
     assert.ok(await defaults.getByRole('checkbox', { name: 'Dream every night at' }).isChecked())

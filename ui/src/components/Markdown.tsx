@@ -1,8 +1,7 @@
 /**
- * Model text rendered as Markdown (`state/markdown`: parsed by `marked`, sanitised by
- * DOMPurify); links keep
- * their address as a tooltip but never navigate the app window away). It
- * owns that rendering only.
+ * Model text rendered as Markdown (`state/markdown` parses it with `marked`
+ * and sanitises it with DOMPurify). Links keep their address as a tooltip
+ * but never navigate the app window away. It owns that rendering only.
  */
 import { useMemo, type MouseEvent } from 'react'
 import { renderMarkdown } from '../state/markdown'

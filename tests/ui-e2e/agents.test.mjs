@@ -51,7 +51,8 @@ describe('Agent editor and Settings', () => {
     await editor.getByRole('textbox', { name: 'Instructions' }).fill('You write short, friendly release notes.')
     const rubrics = await api('rubrics.list')
     assert.ok(rubrics.length > 0, 'the starter rubrics are there to pick')
-    await editor.getByRole('combobox', { name: 'Default rubric' }).selectOption({ label: rubrics[0].name })
+    // Rubrics are offered by the names people gave them, not stored slugs.
+    await editor.getByRole('combobox', { name: 'Default rubric' }).selectOption({ label: JSON.parse(rubrics[0].document).name })
     await editor.getByRole('radio', { name: /Apply automatically/ }).check()
     await editor.getByRole('checkbox', { name: /Workspace/ }).uncheck()
     await page.getByTestId('dirty-state').getByText('Unsaved changes').waitFor()

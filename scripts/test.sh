@@ -46,7 +46,9 @@ step "Rust tests (engine, CLI, keychain)" in_keyring_session cargo test --worksp
 # folder and bundled as a .deb and an AppImage; the app tests below reuse
 # this build (Tauri compiles once, in release).
 step "Packages (.deb and AppImage)" bash scripts/package.sh
-step "App unit tests" cargo test --release -p reverie-app --features custom-protocol --locked
+# The same packages and features as that build, so no dependency compiles
+# again (only the app's own test harness).
+step "App unit tests" cargo test --release --locked -p reverie-app -p reverie-cli --features reverie-app/custom-protocol --bins
 # In the test profile: the benches must build, and a release build of every
 # dependency would double a cold CI run. `cargo bench` measures in release.
 step "Benchmarks compile" cargo test --workspace --exclude reverie-app --benches --no-run --locked -q

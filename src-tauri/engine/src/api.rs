@@ -719,6 +719,19 @@ impl Api {
                 let tools = client.supports_tools(&model).await;
                 ok(json!({"context_tokens": context, "supports_tools": tools}))
             }
+            // A model's price from the price table, without asking any
+            // server (money beside tokens in budgets); null when unknown.
+            "models.price" => {
+                #[derive(Deserialize)]
+                struct P {
+                    model: String,
+                }
+                let model = params::<P>(p)?.model;
+                let price = self.runtime.providers().prices().price(&model);
+                ok(price.map(|m| {
+                    json!({"model": model, "input_usd_per_mtok": m.input, "output_usd_per_mtok": m.output})
+                }))
+            }
 
             // Agent editor, onboarding and Settings (see `call_agent_editor`).
             "agents.detach_store"

@@ -195,11 +195,24 @@ fn a_real_llama_cpp_server_runs_grades_and_dreams() {
     assert!(dream["edits"].is_array(), "{dream}");
     let calls = dream["stats"]["calls"].as_u64().unwrap_or(1).max(1);
     println!(
-        "llama.cpp, SmolLM2-135M, 4k context: a plain run {run_ms} ms ({output} tokens out, {:.1} tokens/s end to end); \
+        "llama.cpp, SmolLM2-135M, 4k context: a plain run {run_ms} ms ({output} tokens out); \
          rubric test {grade_ms} ms; dream {dream_ms} ms in {calls} calls ({} ms per structured call), {} edit(s) proposed",
-        output as f64 * 1000.0 / run_ms.max(1) as f64,
         dream_ms as u64 / calls,
         dream["edits"].as_array().map_or(0, Vec::len)
+    );
+
+    // The server's own speed, from llama.cpp's timings on a short answer.
+    let speed = Command::new("curl")
+        .args(["-sf", &format!("http://127.0.0.1:{port}/v1/chat/completions"), "-H", "content-type: application/json", "-d",
+            r#"{"model": "smollm2", "max_tokens": 64, "messages": [{"role": "user", "content": "Count from one to twenty."}]}"#])
+        .output()
+        .ok()
+        .and_then(|o| serde_json::from_slice::<Value>(&o.stdout).ok())
+        .map(|v| (v["timings"]["predicted_per_second"].as_f64().unwrap_or(0.0), v["timings"]["prompt_per_second"].as_f64().unwrap_or(0.0)))
+        .unwrap_or_default();
+    println!(
+        "llama-server speed: {:.1} tokens/s generating, {:.1} tokens/s reading the prompt",
+        speed.0, speed.1
     );
 
     // The server goes away: a sentence and exit 1.

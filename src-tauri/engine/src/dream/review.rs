@@ -81,12 +81,27 @@ pub fn render_findings(findings: &[Finding]) -> String {
 /// The tools with their session ids spelled out: a server that constrains
 /// output to the schema (a local model) can then only cite sessions under
 /// review.
-pub fn findings_tool_for(ids: &HashSet<String>) -> Tool {
-    with_session_enum(findings_tool(), &["findings", "session_ids"], ids)
+///
+/// Lengths and counts are bounded by the answer's size too, so a small
+/// model whose output a server constrains to the schema closes its JSON
+/// before it runs out of tokens.
+pub fn findings_tool_for(ids: &HashSet<String>, answer_tokens: u32) -> Tool {
+    let mut tool = with_session_enum(findings_tool(), &["findings", "session_ids"], ids);
+    let findings = &mut tool.input_schema["properties"]["findings"];
+    findings["maxItems"] = json!((answer_tokens / 150).clamp(3, 40));
+    findings["items"]["properties"]["summary"]["maxLength"] = json!(400);
+    tool
 }
 
-pub fn proposal_tool_for(ids: &HashSet<String>) -> Tool {
-    with_session_enum(proposal_tool(), &["edits", "source_session_ids"], ids)
+pub fn proposal_tool_for(ids: &HashSet<String>, answer_tokens: u32) -> Tool {
+    let mut tool = with_session_enum(proposal_tool(), &["edits", "source_session_ids"], ids);
+    let edits = &mut tool.input_schema["properties"]["edits"];
+    edits["maxItems"] = json!((answer_tokens / 400).clamp(2, 40));
+    let item = &mut edits["items"]["properties"];
+    item["content"]["maxLength"] = json!((answer_tokens as usize * 2).min(MAX_DOCUMENT_BYTES));
+    item["reason"]["maxLength"] = json!(300);
+    item["path"]["maxLength"] = json!(200);
+    tool
 }
 
 fn with_session_enum(mut tool: Tool, at: &[&str; 2], ids: &HashSet<String>) -> Tool {

@@ -225,12 +225,19 @@ pub fn json_in_text(response: &ModelResponse) -> Option<Value> {
     first_json_object(&text)
 }
 
-/// The first balanced `{…}` in `text` that parses as a JSON object.
+/// The first JSON object in `text` (bare, fenced or in prose); when the
+/// answer was cut off mid-way (a small model out of tokens), its complete
+/// part: the object closed after its last whole member or element.
 pub fn first_json_object(text: &str) -> Option<Value> {
     let bytes = text.as_bytes();
     let mut start = 0;
     while let Some(open) = text[start..].find('{').map(|i| start + i) {
-        let (mut depth, mut in_string, mut escaped) = (0i32, false, false);
+        let mut stack: Vec<u8> = Vec::new();
+        let (mut in_string, mut escaped) = (false, false);
+        // Just after each complete value inside the object: where a cut-off
+        // answer can be closed, and the closers it needs there.
+        let mut cuts: Vec<(usize, Vec<u8>)> = Vec::new();
+        let mut closed = None;
         for (i, &b) in bytes.iter().enumerate().skip(open) {
             if in_string {
                 match b {
@@ -243,17 +250,36 @@ pub fn first_json_object(text: &str) -> Option<Value> {
             }
             match b {
                 b'"' => in_string = true,
-                b'{' => depth += 1,
-                b'}' => {
-                    depth -= 1;
-                    if depth == 0 {
-                        if let Ok(v @ Value::Object(_)) = serde_json::from_str(&text[open..=i]) {
-                            return Some(v);
-                        }
+                b'{' => stack.push(b'}'),
+                b'[' => stack.push(b']'),
+                b'}' | b']' => {
+                    stack.pop();
+                    if stack.is_empty() {
+                        closed = Some(i);
                         break;
                     }
+                    cuts.push((i + 1, stack.iter().rev().copied().collect()));
                 }
+                b',' => cuts.push((i, stack.iter().rev().copied().collect())),
                 _ => {}
+            }
+        }
+        match closed {
+            Some(end) => {
+                if let Ok(v @ Value::Object(_)) = serde_json::from_str(&text[open..=end]) {
+                    return Some(v);
+                }
+            }
+            // Cut off: keep what is complete.
+            None => {
+                for (at, closers) in cuts.into_iter().rev() {
+                    let candidate =
+                        format!("{}{}", &text[open..at], String::from_utf8_lossy(&closers));
+                    if let Ok(v @ Value::Object(_)) = serde_json::from_str(&candidate) {
+                        return Some(v);
+                    }
+                }
+                return None;
             }
         }
         start = open + 1;
@@ -277,5 +303,15 @@ mod tests {
             assert_eq!(v["a"], 1, "{text}");
         }
         assert!(first_json_object("no json here").is_none());
+    }
+
+    #[test]
+    fn a_cut_off_answer_keeps_its_complete_part() {
+        let cut = r#"{"edits": [{"op": "create", "path": "/memories/a.md", "content": "ok"}, {"op": "create", "path": "/memories/b.md", "content": "this one never en"#;
+        let v = first_json_object(cut).unwrap();
+        // The second edit keeps only its complete members; validation
+        // decides whether it is usable.
+        assert_eq!(v["edits"][0]["content"], "ok", "{v}");
+        assert_eq!(v["edits"][0]["path"], "/memories/a.md");
     }
 }

@@ -455,6 +455,24 @@ impl Runtime {
         .await
     }
 
+    /// `limits` with the output of one turn kept to a quarter of the model's
+    /// context when it is known (the agent's `context_tokens` setting, else
+    /// what the server says), so a small local model keeps room for the
+    /// conversation instead of filling its context with one answer.
+    pub(crate) async fn fit_to_context(&self, agent: &Agent, mut limits: Limits) -> Limits {
+        let context = match agent.settings.get("context_tokens").and_then(Value::as_u64) {
+            Some(c) => Some(c as u32),
+            None => match self.providers.get(agent.provider, &self.store) {
+                Ok(p) => crate::provider::learn_context(p.as_ref(), &agent.model).await,
+                Err(_) => None,
+            },
+        };
+        if let Some(c) = context {
+            limits.max_tokens_per_turn = limits.max_tokens_per_turn.min((c / 4).max(256));
+        }
+        limits
+    }
+
     #[allow(clippy::too_many_arguments)]
     async fn drive(
         &self,
@@ -472,6 +490,7 @@ impl Runtime {
             parent_id: None,
         });
         let heartbeat = self.keep_lease(session_id);
+        let limits = self.fit_to_context(agent, limits).await;
         let budget = Arc::new(Budget::new(limits.clone()));
         let end = match self.thread_env(
             agent,

@@ -363,6 +363,7 @@ impl Runtime {
         });
         let heartbeat = self.keep_lease(&session_id);
         let limits = request.limits.unwrap_or_else(|| Limits::for_agent(&agent));
+        let limits = self.fit_to_context(&agent, limits).await;
         let budget = Arc::new(Budget::new(limits.clone()));
         let env = self.thread_env(
             &agent,

@@ -62,6 +62,10 @@ pub enum AgentCommand {
         /// The most output tokens one run may produce (default 200000).
         #[arg(long, value_name = "N")]
         max_output_tokens: Option<u64>,
+        /// The model's context window in tokens, when the server does not
+        /// report it (`auto` asks the server again).
+        #[arg(long, value_name = "N|auto")]
+        context_tokens: Option<String>,
     },
     /// Delete an agent with its sessions, dreams and own memory store.
     Delete {
@@ -193,7 +197,17 @@ pub fn run(ctx: &Context, cmd: AgentCommand) -> anyhow::Result<()> {
             max_minutes,
             max_cost,
             max_output_tokens,
+            context_tokens,
         } => {
+            let context_tokens = match context_tokens.as_deref() {
+                None => None,
+                Some("auto") => Some(None),
+                Some(text) => Some(Some(text.parse::<u32>().map_err(|_| {
+                    reverie_engine::Error::Invalid(format!(
+                        "'{text}' is not a number of tokens; use a whole number like 8192, or auto"
+                    ))
+                })?)),
+            };
             let max_cost_usd = match max_cost.as_deref() {
                 None => None,
                 Some("none") => Some(None),
@@ -210,11 +224,13 @@ pub fn run(ctx: &Context, cmd: AgentCommand) -> anyhow::Result<()> {
                 max_minutes,
                 max_cost_usd,
                 max_output_tokens,
+                context_tokens,
             };
             let settings = if changes.max_turns.is_some()
                 || changes.max_minutes.is_some()
                 || changes.max_cost_usd.is_some()
                 || changes.max_output_tokens.is_some()
+                || changes.context_tokens.is_some()
             {
                 let current = store.agent(&name)?;
                 Some(reverie_engine::runtime::with_limits(

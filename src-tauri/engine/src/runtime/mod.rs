@@ -91,6 +91,10 @@ pub struct LimitChanges {
     pub max_minutes: Option<f64>,
     pub max_cost_usd: Option<Option<f64>>,
     pub max_output_tokens: Option<u64>,
+    /// The model's context window when the server does not say (or says
+    /// less than it was started with); `Some(None)` forgets it.
+    #[serde(default)]
+    pub context_tokens: Option<Option<u32>>,
 }
 
 /// The agent's settings with `changes` applied, or a sentence naming the
@@ -137,6 +141,20 @@ pub fn with_limits(settings: &Value, changes: &LimitChanges) -> Result<Value> {
             )));
         }
         out.insert("max_output_tokens".into(), tokens.into());
+    }
+    match changes.context_tokens {
+        Some(Some(tokens)) if !(1_024..=10_000_000).contains(&tokens) => {
+            return Err(Error::Invalid(format!(
+                "The context size must be at least 1024 tokens (you gave {tokens}); it is how many tokens the model can read at once."
+            )));
+        }
+        Some(Some(tokens)) => {
+            out.insert("context_tokens".into(), tokens.into());
+        }
+        Some(None) => {
+            out.remove("context_tokens");
+        }
+        None => {}
     }
     Ok(Value::Object(out))
 }

@@ -27,3 +27,6 @@ cd "$root"
 cargo build --quiet -p reverie-fake-model --bin fake-model-server
 REVERIE_CONTRACT_DIR="$out" cargo test --quiet -p reverie-engine --test provider_contract --test managed_agents_contract
 "$venv/bin/python" "$root/tests/contract/check_contract.py" "$out" "$target/debug/fake-model-server"
+# The memory tool against the SDK's reference handler (prints its agreement rate).
+REVERIE_REFERENCE_PYTHON="$venv/bin/python" REVERIE_REQUIRE_REFERENCE=1 \
+  cargo test --quiet -p reverie-engine --test memory_tool_reference -- --nocapture

@@ -184,7 +184,7 @@ describe('Agent editor and Settings', () => {
     assert.equal((await api('dreams.schedule_status')).paused, false)
 
     // Dream defaults: a budget that is not a number says what to type.
-    const budget = page.getByRole('textbox', { name: 'Budget per dream call' })
+    const budget = page.getByRole('textbox', { name: 'Budget per dream' })
     await budget.fill('lots')
     await page.getByText('Type a whole number of tokens, like 150000.').waitFor()
     assert.ok(await page.getByRole('button', { name: 'Save dream defaults' }).isDisabled())

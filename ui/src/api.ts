@@ -731,8 +731,13 @@ export interface DreamDetail {
 export interface DreamEstimate {
   agent: string
   session_ids: string[]
+  /** Sessions beyond the budget: they wait for the next dream. */
+  deferred_session_ids?: string[]
   estimated_input_tokens: number
+  budget_tokens?: number
   calls: number
+  /** What the dream will leave out or shorten, one sentence each. */
+  notes?: string[]
   estimated_cost_usd: number | null
 }
 
@@ -757,8 +762,12 @@ export interface ApiMethods {
   'memory.list': { params: { store: string; under?: string }; result: MemoryDocument[] }
   'memory.read': { params: { store: string; path: string }; result: { document: MemoryDocument; content: string } }
   'memory.write': {
-    params: { store: string; path: string; content: string; reason?: string; expected_sha256?: string }
+    params: { store: string; path: string; content: string; reason?: string; expected_sha256?: string; allow_secret?: boolean }
     result: DocumentVersion
+  }
+  'memory.redact_secrets': {
+    params: { store: string; path: string }
+    result: { path: string; new_version: number | null; redacted_versions: number[] }
   }
   'memory.delete': { params: { store: string; path: string }; result: DocumentVersion }
   'memory.rename': { params: { store: string; from: string; to: string }; result: DocumentVersion }

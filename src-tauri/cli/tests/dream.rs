@@ -160,10 +160,12 @@ async fn a_killed_dream_leaves_memory_untouched_and_the_next_one_runs() {
     assert_eq!(shown["dream"]["review"], "applied");
     assert_eq!(shown["edits"][0]["decision"], "applied");
 
-    // Nothing new: a clear sentence and a usage exit code.
+    // Nothing new is no failure: a clear sentence, exit 0, and "skipped".
     let again = cli(data, &url, &["dream", "--agent", "helper"]).await;
-    assert_eq!(again.status.code(), Some(2));
+    assert_eq!(again.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&again.stderr).contains("nothing to review"));
+    let skipped = json_of(&cli(data, &url, &["--json", "dream", "--agent", "helper"]).await);
+    assert_eq!(skipped["status"], "skipped", "{skipped}");
 
     let reverted = json_of(&cli(data, &url, &["--json", "dream", "revert", &dream_id]).await);
     assert_eq!(reverted["dream"]["review"], "reverted");
@@ -204,4 +206,116 @@ async fn a_killed_dream_leaves_memory_untouched_and_the_next_one_runs() {
     let agent = json_of(&cli(data, &url, &["--json", "agent", "show", "helper"]).await);
     assert_eq!(agent["dream_schedule"], "03:30", "{agent}");
     assert_eq!(agent["dream_policy"], "auto");
+}
+
+/// kill -9 while `dream apply` writes a proposal of many documents: every
+/// time, memory is either as it was or holds the whole proposal, never a
+/// part, and the dream's state agrees with it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kill_mid_apply_leaves_memory_untouched_or_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = FakeModelServer::start().await.unwrap();
+    let url = server.url();
+    let template = dir.path().join("template");
+    json_of(
+        &cli(
+            &template,
+            &url,
+            &[
+                "--json",
+                "agent",
+                "create",
+                "helper",
+                "--model",
+                "claude-sonnet-4-5",
+            ],
+        )
+        .await,
+    );
+    server.push_reply(Reply::text("Noted."));
+    json_of(
+        &cli(
+            &template,
+            &url,
+            &[
+                "--json",
+                "run",
+                "--agent",
+                "helper",
+                "Keep notes on the project",
+            ],
+        )
+        .await,
+    );
+    let sessions = json_of(&cli(&template, &url, &["--json", "session", "list"]).await);
+    let id = sessions[0]["id"].as_str().unwrap().to_string();
+    // A proposal of 60 documents, so applying it takes a moment.
+    let mut proposed = Vec::new();
+    let mut index = String::new();
+    for n in 0..60 {
+        let path = format!("/memories/topic-{n}.md");
+        proposed.push(json!({"op": "create", "path": path, "content": format!("- Note {n}: {}\n", "keep it short. ".repeat(200)),
+            "reason": "r", "source_session_ids": [id]}));
+        index += &format!("- {path}: topic {n}\n");
+    }
+    proposed.push(json!({"op": "create", "path": "/memories/_index.md", "content": index, "reason": "index", "source_session_ids": [id]}));
+    server.add_rule(Rule {
+        when: Conditions {
+            system_contains: Some(PROPOSAL_TOOL.into()),
+            ..Conditions::default()
+        },
+        reply: Reply::tool_use("toolu_p", PROPOSAL_TOOL, json!({"edits": proposed})),
+        times: None,
+    });
+    let staged = json_of(&cli(&template, &url, &["--json", "dream", "--agent", "helper"]).await);
+    let dream_id = staged["dream"]["id"].as_str().unwrap().to_string();
+    assert_eq!(staged["dream"]["review"], "staged", "{staged}");
+
+    let (mut untouched, mut whole) = (0, 0);
+    for round in 0..12u64 {
+        let data = dir.path().join(format!("round-{round}"));
+        copy_dir(&template, &data);
+        let mut child = reverie(&data, &url)
+            .args(["dream", "apply", &dream_id])
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(5 + round * 7));
+        unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
+        child.wait().unwrap();
+        let docs = json_of(
+            &cli(
+                &data,
+                &url,
+                &["--json", "memory", "ls", "--agent", "helper"],
+            )
+            .await,
+        );
+        let n = docs.as_array().unwrap().len();
+        let shown = json_of(&cli(&data, &url, &["--json", "dream", "show", &dream_id]).await);
+        match n {
+            0 => {
+                untouched += 1;
+                assert_eq!(shown["dream"]["review"], "staged", "{shown}");
+            }
+            61 => {
+                whole += 1;
+                assert_eq!(shown["dream"]["review"], "applied", "{shown}");
+            }
+            _ => panic!("round {round}: a kill left {n} of 61 documents"),
+        }
+    }
+    println!("kill -9 mid-apply: {untouched} rounds untouched, {whole} whole, none partial");
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
 }

@@ -101,7 +101,7 @@ fn main() {
         );
         for budget in BUDGETS {
             let mut request = DreamRequest::new(loaded.agent.clone(), DreamTrigger::Cli);
-            request.budget_tokens = Some(budget);
+            request.call_tokens = Some(budget);
             request.session_ids = Some(ids.clone());
             server.clear_requests();
             let wall = Instant::now();

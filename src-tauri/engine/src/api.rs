@@ -42,6 +42,7 @@ impl From<Error> for ApiError {
             Error::NotFound { .. } => "not_found",
             Error::Conflict(_) => "conflict",
             Error::Invalid(_) => "invalid",
+            Error::Secret(_) => "secret",
             Error::SchemaTooNew { .. } | Error::Corrupt { .. } | Error::Io { .. } => "data",
             Error::KeychainUnavailable(_) | Error::Keychain(_) => "keychain",
             Error::Remote(_) => "remote",
@@ -265,6 +266,9 @@ impl Api {
                     #[serde(default)]
                     reason: String,
                     expected_sha256: Option<String>,
+                    /// The user confirmed saving text that looks like a secret.
+                    #[serde(default)]
+                    allow_secret: bool,
                 }
                 let P {
                     store,
@@ -272,6 +276,7 @@ impl Api {
                     content,
                     reason,
                     expected_sha256,
+                    allow_secret,
                 } = params(p)?;
                 let mut meta = WriteMeta::user(if reason.is_empty() {
                     "edited in the app".into()
@@ -279,6 +284,7 @@ impl Api {
                     reason
                 });
                 meta.expected_sha256 = expected_sha256;
+                meta.allow_secrets = allow_secret;
                 ok(s.write_document(&s.memory_store(&store)?.id, &path, &content, &meta)?)
             }
             "memory.delete" => {
@@ -342,6 +348,14 @@ impl Api {
                 ok(s.set_pinned(&s.memory_store(&store)?.id, &path, pinned)?)
             }
             "memory.redact" => ok(s.redact_version(&params::<IdParam>(p)?.id)?),
+            "memory.redact_secrets" => {
+                let DocParams { store, path } = params(p)?;
+                ok(s.redact_secrets(
+                    &s.memory_store(&store)?.id,
+                    &path,
+                    &WriteMeta::user("secrets removed"),
+                )?)
+            }
             "memory.search" => {
                 #[derive(Deserialize)]
                 struct P {
@@ -945,6 +959,7 @@ impl Api {
             trigger: DreamTrigger::Ui,
             session_ids: p.session_ids.filter(|ids| !ids.is_empty()),
             budget_tokens: p.budget_tokens,
+            call_tokens: None,
             instructions: p.instructions,
             mode: p.mode.unwrap_or(DreamMode::UpdateExisting),
             apply: p.apply,

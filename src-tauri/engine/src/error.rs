@@ -18,6 +18,11 @@ pub enum Error {
     #[error("{0}")]
     Invalid(String),
 
+    /// The text holds a secret (a key, token, password or private key) and
+    /// was refused on its way into memory; nothing was changed.
+    #[error("{0}")]
+    Secret(String),
+
     #[error(
         "the database {} was written by a newer Reverie (schema version {found}, this build knows up to {supported}); install the newer Reverie — the file was not touched",
         path.display()

@@ -253,7 +253,7 @@ async fn the_schedule_pauses_resumes_and_shows_each_agents_next_dream() {
 
     let status = api.call("dreams.schedule_status", json!({})).await.unwrap();
     assert_eq!(status["paused"], false);
-    assert_eq!(status["default_budget_tokens"], 150_000);
+    assert_eq!(status["default_budget_tokens"], 500_000);
     let agents = status["agents"].as_array().unwrap();
     let helper = agents.iter().find(|a| a["agent"] == "helper").unwrap();
     let next = chrono::DateTime::parse_from_rfc3339(helper["next"].as_str().unwrap()).unwrap();

@@ -12,7 +12,7 @@ use dream_support::*;
 use reverie_engine::dream::{DreamProgressSink, DreamRequest};
 use reverie_engine::store::*;
 use reverie_fake_model::{Conditions, Reply, Rule};
-use serde_json::json;
+use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
 fn all_text(env: &Env) -> String {
@@ -60,7 +60,7 @@ async fn a_budget_smaller_than_the_history_forces_map_then_reduce() {
     );
     let budget = 4_000;
     let mut request = DreamRequest::new("helper", DreamTrigger::Cli);
-    request.budget_tokens = Some(budget);
+    request.call_tokens = Some(budget);
     let report = env
         .dreamer
         .run(request, CancellationToken::new(), DreamProgressSink::none())
@@ -127,15 +127,16 @@ async fn an_invalid_answer_is_retried_once_with_the_error_then_the_dream_fails_c
     assert!(err.to_string().contains("invalid twice"), "{err}");
     let requests = env.server.requests();
     assert_eq!(requests.len(), 2, "one retry, no more");
+    // The retry carries the validation error, not the failed answer.
     let retry = &requests[1].body["messages"];
-    assert_eq!(retry[2]["content"][0]["type"], "tool_result");
-    assert_eq!(retry[2]["content"][0]["is_error"], true);
+    assert_eq!(retry.as_array().unwrap().len(), 1, "{retry}");
+    let text = retry[0]["content"].to_string();
+    assert!(text.contains("Your previous answer was refused"), "{text}");
     assert!(
-        retry[2]["content"][0]["content"]
-            .as_str()
-            .unwrap()
-            .contains("/memories/missing.md does not exist")
+        text.contains("/memories/missing.md does not exist"),
+        "{text}"
     );
+    assert!(!text.contains("tool_use"), "{text}");
     let dream = &store.list_dreams(None, 10).unwrap()[0];
     assert_eq!(dream.status, DreamStatus::Failed);
     assert!(
@@ -314,4 +315,270 @@ async fn a_running_dream_can_be_canceled_and_memory_is_untouched() {
     assert_eq!(status, DreamStatus::Canceled);
     assert_eq!(env.memory(), before);
     let _ = Reply::text("unused");
+}
+
+/// Six sessions of about 1,700 tokens each.
+fn bulky_sessions(env: &Env) -> Vec<String> {
+    let bulky = "log line with details\n".repeat(300);
+    (0..6)
+        .map(|n| {
+            session(
+                env.store(),
+                &env.agent,
+                &format!("Deploy service {n}"),
+                &[
+                    (
+                        EventKind::ToolCall,
+                        json!({"name": "shell", "input": {"cmd": "deploy"}}),
+                    ),
+                    (
+                        EventKind::ToolResult,
+                        json!({"name": "shell", "content": bulky, "is_error": false}),
+                    ),
+                ],
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn history_beyond_the_budget_waits_for_the_next_dream_and_none_is_skipped() {
+    let env = setup().await;
+    let ids = bulky_sessions(&env);
+    on_map(&env.server, findings(json!([])));
+    on_reduce(&env.server, proposal(json!([])), None);
+    let request = || {
+        let mut r = DreamRequest::new("helper", DreamTrigger::Cli);
+        r.budget_tokens = Some(6_000);
+        r.call_tokens = Some(4_000);
+        r
+    };
+    let mut read: Vec<String> = Vec::new();
+    let mut dreams = 0;
+    loop {
+        let estimate = env.dreamer.estimate(&request()).unwrap();
+        if estimate.session_ids.is_empty() {
+            break;
+        }
+        let report = env
+            .dreamer
+            .run(
+                request(),
+                CancellationToken::new(),
+                DreamProgressSink::none(),
+            )
+            .await
+            .unwrap();
+        dreams += 1;
+        assert_eq!(
+            report.dream.status,
+            DreamStatus::Completed,
+            "{:?}",
+            report.dream.error
+        );
+        assert!(report.stats.tokens_sent <= 6_000, "{:?}", report.stats);
+        assert_eq!(report.dream.session_ids, estimate.session_ids);
+        let waiting = ids.len() - read.len() - report.dream.session_ids.len();
+        if waiting > 0 {
+            assert!(
+                report
+                    .notes
+                    .iter()
+                    .any(|n| n.contains(&format!("{waiting} session")) && n.contains("next dream")),
+                "{:?}",
+                report.notes
+            );
+            // The record keeps the note, for the review.
+            let stored = env.store().dream(&report.dream.id).unwrap();
+            assert!(
+                stored.progress["notes"].to_string().contains("next dream"),
+                "{}",
+                stored.progress
+            );
+        }
+        read.extend(report.dream.session_ids.clone());
+        assert!(dreams < 6, "dreams never caught up");
+    }
+    assert!(dreams >= 2, "the budget should have split the history");
+    read.sort();
+    let mut all = ids.clone();
+    all.sort();
+    assert_eq!(read, all, "every session read exactly once");
+}
+
+#[tokio::test]
+async fn findings_that_outgrow_one_call_are_condensed_in_levels_never_cut() {
+    let env = setup().await;
+    let ids = bulky_sessions(&env);
+    // Condensing calls fold everything into one short finding per group.
+    env.server.add_rule(Rule {
+        when: Conditions { system_contains: Some("You condense notes".into()), ..Conditions::default() },
+        reply: findings(json!([{"kind": "mistake", "summary": "Deploys skip the dry run.", "session_ids": [ids[0]]}])),
+        times: None,
+    });
+    // Each map call returns long findings for its own session.
+    for id in &ids {
+        let many: Vec<Value> = (0..30)
+            .map(|k| json!({"kind": "fact", "summary": format!("Finding {k} about {id}: {}", "details ".repeat(40)), "session_ids": [id]}))
+            .collect();
+        env.server.add_rule(Rule {
+            when: Conditions {
+                system_contains: Some("record_findings".into()),
+                last_user_contains: Some(id.clone()),
+                ..Conditions::default()
+            },
+            reply: findings(Value::Array(many)),
+            times: None,
+        });
+    }
+    on_reduce(&env.server, proposal(json!([])), None);
+    let mut request = DreamRequest::new("helper", DreamTrigger::Cli);
+    request.call_tokens = Some(4_000);
+    let report = env
+        .dreamer
+        .run(request, CancellationToken::new(), DreamProgressSink::none())
+        .await
+        .unwrap();
+    assert_eq!(
+        report.dream.status,
+        DreamStatus::Completed,
+        "{:?}",
+        report.dream.error
+    );
+    let requests = env.server.requests();
+    let condensing = requests
+        .iter()
+        .filter(|r| r.body["system"].to_string().contains("You condense notes"))
+        .count();
+    assert!(
+        condensing >= 2,
+        "findings were condensed in {condensing} call(s)"
+    );
+    // Every request's findings are whole records, and the reduce call fits.
+    for r in &requests {
+        let text = r.body["messages"][0]["content"]
+            .as_str()
+            .unwrap_or("")
+            .to_string();
+        if let (Some(a), Some(b)) = (text.find("<findings>\n"), text.find("\n</findings>")) {
+            for line in text[a + 11..b].lines() {
+                serde_json::from_str::<Value>(line)
+                    .unwrap_or_else(|e| panic!("a finding was cut: {line}: {e}"));
+            }
+        }
+        assert!(
+            r.body.to_string().len() / 4 <= 4_000 + 500,
+            "a call outgrew its size"
+        );
+    }
+    let reduce = requests.last().unwrap().body["messages"][0]["content"].to_string();
+    assert!(reduce.contains("Deploys skip the dry run."), "{reduce}");
+    assert!(
+        report.notes.is_empty(),
+        "nothing was dropped: {:?}",
+        report.notes
+    );
+}
+
+#[tokio::test]
+async fn the_budget_covers_retries_too_and_a_dream_over_it_fails_cleanly() {
+    let env = setup().await;
+    // About 2,800 tokens of history: one call fits the budget, two do not.
+    let steps: Vec<(EventKind, Value)> = (0..6)
+        .map(|k| (EventKind::AssistantText, json!({"text": format!("step {k}: {}", "checked the build output carefully ".repeat(55))})))
+        .collect();
+    let ids = vec![session(env.store(), &env.agent, "Check the build", &steps)];
+    let before = env.memory();
+    // An invalid answer first; the retry would pass the budget.
+    on_reduce(
+        &env.server,
+        proposal(
+            json!([{"op": "rewrite", "path": "/memories/missing.md", "content": "x", "reason": "r", "source_session_ids": ids}]),
+        ),
+        None,
+    );
+    let mut request = DreamRequest::new("helper", DreamTrigger::Cli);
+    request.budget_tokens = Some(6_000);
+    let err = env
+        .dreamer
+        .run(request, CancellationToken::new(), DreamProgressSink::none())
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("reached its budget of 6000 tokens"),
+        "{err}"
+    );
+    assert_eq!(env.server.requests().len(), 1, "the retry was not sent");
+    assert_eq!(env.memory(), before);
+    let dream = &env.store().list_dreams(None, 1).unwrap()[0];
+    assert_eq!(dream.status, DreamStatus::Failed);
+    // Not reviewed: the next dream reads the session again.
+    assert_eq!(env.store().unreviewed_sessions(&env.agent.id).unwrap(), ids);
+}
+
+#[tokio::test]
+async fn an_explicit_dream_marks_only_its_sessions_and_older_ones_are_still_read() {
+    let env = setup().await;
+    let store = env.store();
+    let old_a = failing_test_session(store, &env.agent, 1);
+    let old_b = failing_test_session(store, &env.agent, 2);
+    let newer = failing_test_session(store, &env.agent, 3);
+    on_reduce(&env.server, proposal(json!([])), None);
+    let explicit = |ids: Vec<String>| {
+        let mut r = DreamRequest::new("helper", DreamTrigger::Cli);
+        r.session_ids = Some(ids);
+        r
+    };
+    let report = env
+        .dreamer
+        .run(
+            explicit(vec![newer.clone()]),
+            CancellationToken::new(),
+            DreamProgressSink::none(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .session(&newer)
+            .unwrap()
+            .reviewed_by_dream_id
+            .as_deref(),
+        Some(report.dream.id.as_str())
+    );
+    // The next dream reads the two older sessions the explicit one left.
+    let next = env.dream(DreamTrigger::Cli).await.unwrap();
+    assert_eq!(next.dream.session_ids, vec![old_a.clone(), old_b.clone()]);
+    // The single-call prompt asks for what the map prompt asks for.
+    let system = env.server.requests().last().unwrap().body["system"].to_string();
+    for ask in ["recurring", "mistakes", "shortcuts", "preferences"] {
+        assert!(system.contains(ask), "the prompt does not ask for {ask}");
+    }
+    assert!(
+        env.dream(DreamTrigger::Cli)
+            .await
+            .unwrap_err()
+            .to_string()
+            .contains("nothing to review")
+    );
+    // Dreaming again over reviewed sessions stays possible.
+    let again = env
+        .dreamer
+        .run(
+            explicit(vec![old_a.clone()]),
+            CancellationToken::new(),
+            DreamProgressSink::none(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(again.dream.status, DreamStatus::Completed);
+    assert_eq!(
+        store
+            .session(&old_a)
+            .unwrap()
+            .reviewed_by_dream_id
+            .as_deref(),
+        Some(again.dream.id.as_str())
+    );
 }

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use chrono::{Duration, TimeZone, Utc};
 use dream_support::*;
 use reverie_engine::dream::Dreamer;
+use reverie_engine::dream::conditions::{FixedMachine, MachineState};
 use reverie_engine::dream::schedule::{ManualClock, Schedule, Scheduler, SlotResult};
 use reverie_engine::store::*;
 use serde_json::json;
@@ -35,7 +36,7 @@ async fn a_missed_slot_is_caught_up_once_and_empty_slots_are_skipped() {
     let start = Utc.with_ymd_and_hms(2030, 3, 10, 12, 0, 0).unwrap();
     let slot0 = schedule.latest_slot(start).unwrap();
     let clock = Arc::new(ManualClock::new(slot0 + Duration::minutes(5)));
-    let scheduler = Scheduler::new(env.dreamer.clone(), clock.clone());
+    let scheduler = Scheduler::new(env.dreamer.clone(), clock.clone()).with_machine(fit_machine());
     let cancel = CancellationToken::new();
     assert!(
         scheduler.tick(&cancel).await.unwrap().is_empty(),
@@ -90,7 +91,8 @@ async fn a_missed_slot_is_caught_up_once_and_empty_slots_are_skipped() {
 
     // A second scheduler on the same folder (the app beside `reverie
     // daemon`) never runs a slot the first one took.
-    let other = Scheduler::new(Arc::new(Dreamer::new(env.runtime.clone())), clock.clone());
+    let other = Scheduler::new(Arc::new(Dreamer::new(env.runtime.clone())), clock.clone())
+        .with_machine(fit_machine());
     failing_test_session(store, &env.agent, 3);
     clock.advance(Duration::days(1));
     let (a, b) = (
@@ -183,5 +185,76 @@ async fn dream_now_for_every_agent_dreams_only_where_there_is_something_new() {
     .unwrap();
     assert_eq!(again[0].result, DreamNowResult::NothingNew);
     assert_eq!(env.server.requests().len(), calls);
+    assert_eq!(store.list_dreams(None, 10).unwrap().len(), 1);
+}
+
+/// A machine on mains power, idle for an hour.
+fn fit_machine() -> Arc<FixedMachine> {
+    Arc::new(FixedMachine::new(MachineState {
+        on_battery: Some(false),
+        idle_for: Some(std::time::Duration::from_secs(3600)),
+    }))
+}
+
+#[tokio::test]
+async fn a_due_dream_waits_for_mains_power_and_an_idle_machine_then_catches_up_once() {
+    let env = setup().await;
+    let store = env.store();
+    store
+        .update_agent(
+            "helper",
+            &AgentUpdate {
+                dream_schedule: Some(Some("03:00".into())),
+                ..AgentUpdate::default()
+            },
+        )
+        .unwrap();
+    on_reduce(&env.server, proposal(json!([])), None);
+    let schedule = Schedule::parse("03:00").unwrap();
+    let slot0 = schedule
+        .latest_slot(Utc.with_ymd_and_hms(2030, 3, 10, 12, 0, 0).unwrap())
+        .unwrap();
+    let clock = Arc::new(ManualClock::new(slot0 + Duration::minutes(5)));
+    let machine = Arc::new(FixedMachine::new(MachineState {
+        on_battery: Some(true),
+        idle_for: Some(std::time::Duration::from_secs(3600)),
+    }));
+    let scheduler =
+        Scheduler::new(env.dreamer.clone(), clock.clone()).with_machine(machine.clone());
+    let cancel = CancellationToken::new();
+    assert!(scheduler.tick(&cancel).await.unwrap().is_empty());
+    failing_test_session(store, &env.agent, 1);
+    clock.advance(Duration::days(1));
+    // On battery: the slot waits, and keeps waiting.
+    for _ in 0..2 {
+        let outcomes = scheduler.tick(&cancel).await.unwrap();
+        assert!(
+            matches!(&outcomes[0].result, SlotResult::Waiting { reason } if reason.contains("battery")),
+            "{outcomes:?}"
+        );
+    }
+    // On power but in use: still waiting.
+    machine.set(MachineState {
+        on_battery: Some(false),
+        idle_for: Some(std::time::Duration::from_secs(20)),
+    });
+    let outcomes = scheduler.tick(&cancel).await.unwrap();
+    assert!(
+        matches!(&outcomes[0].result, SlotResult::Waiting { reason } if reason.contains("in use")),
+        "{outcomes:?}"
+    );
+    assert!(store.list_dreams(None, 10).unwrap().is_empty());
+    // Idle on power, two days later: one dream catches up, once.
+    machine.set(MachineState {
+        on_battery: Some(false),
+        idle_for: Some(std::time::Duration::from_secs(3600)),
+    });
+    clock.advance(Duration::days(1));
+    let outcomes = scheduler.tick(&cancel).await.unwrap();
+    assert!(
+        matches!(&outcomes[0].result, SlotResult::Dreamed { .. }),
+        "{outcomes:?}"
+    );
+    assert!(scheduler.tick(&cancel).await.unwrap().is_empty());
     assert_eq!(store.list_dreams(None, 10).unwrap().len(), 1);
 }

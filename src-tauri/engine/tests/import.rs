@@ -841,7 +841,7 @@ async fn a_dream_over_the_imported_corpus_maps_reduces_and_stages_a_proposal() {
         None,
     );
     let mut request = DreamRequest::new("airline-agent", DreamTrigger::Cli);
-    request.budget_tokens = Some(40_000);
+    request.call_tokens = Some(40_000);
     let report = env
         .dreamer
         .run(request, CancellationToken::new(), DreamProgressSink::none())

@@ -84,13 +84,13 @@ fn every_command_works_and_writes_versions_authored_by_the_agent() {
         .execute(&json!({"command": "view", "path": "/memories/notes.md"}));
     assert_eq!(
         out.content,
-        "Here's the content of /memories/notes.md with line numbers:\n     1\tline one\n     2\tline two\n"
+        "Here's the content of /memories/notes.md with line numbers:\n     1\tline one\n     2\tline two\n     3\t"
     );
     let out = f
         .tool
         .execute(&json!({"command": "view", "path": "/memories/notes.md", "view_range": [2, -1]}));
     assert!(
-        out.content.ends_with("     2\tline two\n") && !out.content.contains("line one"),
+        out.content.ends_with("     2\tline two\n     3\t") && !out.content.contains("line one"),
         "{}",
         out.content
     );
@@ -153,7 +153,27 @@ fn refusals_are_tool_errors_without_host_paths() {
         ),
         (
             json!({"command": "create", "path": "/etc/passwd", "file_text": "x"}),
-            "outside the memory store",
+            "must start with /memories",
+        ),
+        (
+            json!({"command": "create", "path": "rel.md", "file_text": "x"}),
+            "must start with /memories",
+        ),
+        (
+            json!({"command": "create", "path": "~/t.md", "file_text": "x"}),
+            "must start with /memories",
+        ),
+        (
+            json!({"command": "create", "path": "/memoriesX/t.md", "file_text": "x"}),
+            "must start with /memories",
+        ),
+        (
+            json!({"command": "create", "path": "/memories/a.md/c.md", "file_text": "x"}),
+            "is a document",
+        ),
+        (
+            json!({"command": "create", "path": "/memories/keys.md", "file_text": "anthropic: sk-ant-api03-AbCdEfGhIjKlMnOpQrStUvWxYz0123456789"}),
+            "ask the user to keep it in Settings",
         ),
         (
             json!({"command": "create", "path": "/memories/..", "file_text": "x"}),
@@ -161,11 +181,11 @@ fn refusals_are_tool_errors_without_host_paths() {
         ),
         (
             json!({"command": "delete", "path": "/memories"}),
-            "root directory",
+            "/memories directory itself",
         ),
         (
             json!({"command": "rename", "old_path": "/memories", "new_path": "/memories/x"}),
-            "root directory",
+            "/memories directory itself",
         ),
         (
             json!({"command": "create", "path": "/memories/big.md", "file_text": big}),

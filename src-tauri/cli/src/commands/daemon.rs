@@ -68,7 +68,19 @@ pub fn run(ctx: &Context, args: DaemonArgs) -> anyhow::Result<()> {
                 });
             }
         }
+        let waiting_told = std::sync::Mutex::new(std::collections::HashSet::new());
         let print = move |o: &reverie_engine::dream::schedule::SlotOutcome| {
+            // A slot that waits is told once, not at every look.
+            if let SlotResult::Waiting { reason } = &o.result {
+                let key = (o.agent.clone(), o.slot.clone(), reason.clone());
+                if !waiting_told
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert(key)
+                {
+                    return;
+                }
+            }
             if json {
                 println!("{}", serde_json::to_string(o).unwrap_or_default());
                 return;
@@ -79,6 +91,7 @@ pub fn run(ctx: &Context, args: DaemonArgs) -> anyhow::Result<()> {
                 }
                 SlotResult::Skipped { reason } => format!("skipped: {reason}"),
                 SlotResult::Failed { error } => format!("failed: {error}"),
+                SlotResult::Waiting { reason } => format!("waiting: {reason}"),
             };
             println!(
                 "{} {} (slot {}): {what}",

@@ -34,9 +34,13 @@ pub struct DreamRunArgs {
     /// Review these sessions (comma-separated ids) instead of those since the last dream.
     #[arg(long, value_delimiter = ',', value_name = "IDS")]
     sessions: Vec<String>,
-    /// The most input tokens one model call may carry; more history is reviewed in chunks.
+    /// The most input tokens the whole dream may send, all calls together;
+    /// sessions beyond it wait for the next dream.
     #[arg(long, value_name = "N")]
     budget_tokens: Option<i64>,
+    /// The most input tokens one model call may carry; more history is reviewed in chunks.
+    #[arg(long, value_name = "N")]
+    call_tokens: Option<i64>,
     /// Apply the proposal at once (big deletions and pinned documents still wait for review).
     #[arg(long)]
     apply: bool,
@@ -309,12 +313,30 @@ fn print_dream(
 fn run_dream(ctx: &Context, args: DreamRunArgs) -> anyhow::Result<()> {
     let store = Arc::new(reverie_engine::Store::open(&ctx.data_dir)?);
     let runtime = Arc::new(Runtime::new(store)?);
+    let agent_name = args.agent.unwrap_or_default();
+    if args.sessions.is_empty() {
+        // Nothing new is not a failure: say so and succeed.
+        let agent = runtime.store().agent(&agent_name)?;
+        if dream::sessions_to_review(runtime.store(), &agent)?.is_empty() {
+            if ctx.json {
+                return output::json(
+                    &json!({"status": "skipped", "agent": agent.name, "reason": "nothing to review"}),
+                );
+            }
+            eprintln!(
+                "nothing to review: every finished session of '{}' has been reviewed by a dream",
+                agent.name
+            );
+            return Ok(());
+        }
+    }
     let dreamer = Dreamer::new(runtime);
     let request = DreamRequest {
-        agent: args.agent.unwrap_or_default(),
+        agent: agent_name,
         trigger: DreamTrigger::Cli,
         session_ids: (!args.sessions.is_empty()).then_some(args.sessions),
         budget_tokens: args.budget_tokens,
+        call_tokens: args.call_tokens,
         instructions: args.instructions.unwrap_or_default(),
         mode: if args.create_new {
             DreamMode::CreateNew
@@ -359,6 +381,9 @@ fn run_dream(ctx: &Context, args: DreamRunArgs) -> anyhow::Result<()> {
     for b in &report.blocked {
         eprintln!("  blocked {}: {}", b.path, b.reason);
     }
+    for note in &report.notes {
+        eprintln!("  note: {note}");
+    }
     let d = &report.dream;
     let state = if report.applied {
         "applied".to_string()
@@ -397,6 +422,9 @@ fn print_progress(p: DreamProgress) {
         ),
         DreamProgress::Reviewing { chunk, chunks, .. } => {
             eprintln!("reviewing part {chunk} of {chunks}…")
+        }
+        DreamProgress::Condensing { level, groups, .. } => {
+            eprintln!("condensing the findings (round {level}, {groups} part(s))…")
         }
         DreamProgress::Consolidating { .. } => {
             eprintln!("consolidating against the current memory…")

@@ -65,6 +65,19 @@ pub enum MemoryCommand {
         /// Only write if the current content has this sha256.
         #[arg(long, value_name = "SHA256")]
         if_sha256: Option<String>,
+        /// Save even though the text looks like it holds a secret.
+        #[arg(long)]
+        allow_secret: bool,
+    },
+    /// Take secrets out of a document's history: the current text gets a
+    /// masked version, and every earlier version that held a secret loses
+    /// its content for good (with --version, just that version).
+    Redact {
+        #[command(flatten)]
+        target: Target,
+        path: String,
+        #[arg(long)]
+        version: Option<i64>,
     },
     /// Show every version of a document.
     History {
@@ -161,6 +174,7 @@ pub fn run(ctx: &Context, cmd: MemoryCommand) -> anyhow::Result<()> {
             file,
             reason,
             if_sha256,
+            allow_secret,
         } => {
             // Never more than a document can hold, whatever the source.
             let limit = reverie_engine::store::MAX_DOCUMENT_BYTES;
@@ -187,6 +201,9 @@ pub fn run(ctx: &Context, cmd: MemoryCommand) -> anyhow::Result<()> {
             if let Some(sha) = if_sha256 {
                 meta = meta.expecting(sha);
             }
+            if allow_secret {
+                meta = meta.allowing_secrets();
+            }
             let version = store.write_document(&target.store_id(store)?, &path, &content, &meta)?;
             if ctx.json {
                 output::json(&version)?;
@@ -195,6 +212,60 @@ pub fn run(ctx: &Context, cmd: MemoryCommand) -> anyhow::Result<()> {
                     "Wrote {} (version {}, {} bytes).",
                     version.path, version.seq, version.size
                 );
+            }
+        }
+        MemoryCommand::Redact {
+            target,
+            path,
+            version,
+        } => {
+            let store_id = target.store_id(store)?;
+            match version {
+                Some(seq) => {
+                    let history = store.document_history(&store_id, &path)?;
+                    let v = history.iter().find(|v| v.seq == seq).ok_or_else(|| {
+                        reverie_engine::Error::not_found("version", format!("{path} v{seq}"))
+                    })?;
+                    let redacted = store.redact_version(&v.id)?;
+                    if ctx.json {
+                        output::json(&redacted)?;
+                    } else {
+                        println!(
+                            "Redacted version {seq} of {}: its content is gone for good.",
+                            redacted.path
+                        );
+                    }
+                }
+                None => {
+                    let done = store.redact_secrets(
+                        &store_id,
+                        &path,
+                        &WriteMeta::user("secrets removed"),
+                    )?;
+                    if ctx.json {
+                        output::json(&done)?;
+                    } else if done.new_version.is_none() && done.redacted_versions.is_empty() {
+                        println!(
+                            "{} holds no secret in any version; nothing changed.",
+                            done.path
+                        );
+                    } else {
+                        if let Some(v) = done.new_version {
+                            println!("{}: version {v} has every secret masked.", done.path);
+                        }
+                        if !done.redacted_versions.is_empty() {
+                            println!(
+                                "{}: earlier versions {} held a secret; their content is gone for good.",
+                                done.path,
+                                done.redacted_versions
+                                    .iter()
+                                    .map(|v| v.to_string())
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            );
+                        }
+                    }
+                }
             }
         }
         MemoryCommand::History { target, path } => {

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use rusqlite::{OptionalExtension, Transaction, params};
 use serde::{Deserialize, Serialize};
 
-use super::guards::find_secrets;
+use crate::secrets;
 use crate::store::memory::{delete_document_in, restore_content_in, write_document_in};
 use crate::store::{
     Dream, DreamMode, DreamStatus, EditDecision, EditOp, ProposalEdit, ReviewState, WriteMeta,
@@ -85,9 +85,9 @@ pub fn apply_dream(store: &Store, dream_id: &str) -> Result<Dream> {
     }
     for e in &chosen {
         if let Some(content) = &e.content {
-            if let Some(kind) = find_secrets(content).first() {
-                return Err(Error::Invalid(format!(
-                    "the edit of {} contains {kind}; secrets never go into memory — reject that edit",
+            if let Some(why) = secrets::refusal(content) {
+                return Err(Error::Secret(format!(
+                    "the edit of {} was not applied: {why}; secrets never go into memory — reject that edit",
                     e.path
                 )));
             }
@@ -350,7 +350,8 @@ pub fn revert_dream(
             undecided.join(", ")
         )));
     }
-    let meta = WriteMeta::user(format!("revert of dream {dream_id}"));
+    // A revert puts back what memory held before the dream; it adds nothing new.
+    let meta = WriteMeta::user(format!("revert of dream {dream_id}")).allowing_secrets();
     let (mut restored, mut kept) = (Vec::new(), Vec::new());
     store.write(|tx| {
         for p in &plans {

@@ -13,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::memory_path;
 use crate::provider::{
-    ContentBlock, Message, ModelRequest, Provider, ProviderError, Role, Tool, ToolChoice,
+    ContentBlock, Message, ModelRequest, Provider, ProviderError, Tool, ToolChoice,
 };
 use crate::store::{EditOp, MAX_DOCUMENT_BYTES, NewProposalEdit, Usage};
 
@@ -43,12 +43,38 @@ pub fn reduce_system() -> String {
     format!(
         "You curate an AI agent's long-term memory: a small tree of Markdown documents under /memories. Given the current memory and \
          what recent sessions showed, call {PROPOSAL_TOOL} once with the edits that make the memory more useful: create documents, \
-         rewrite them, merge duplicates into one, delete stale or contradicted ones. Keep each document short and focused, at most \
+         rewrite them, merge duplicates into one, delete stale or contradicted ones. Look for what is worth learning: recurring \
+         mistakes (and how to avoid them), workflows worth keeping as shortcuts, user preferences, and stable facts; skip one-off \
+         details. Keep each document short and focused, at most \
          {MAX_DOCUMENT_BYTES} bytes. Keep /memories/_index.md saying in one line what each document holds: any edit that adds or removes \
          a document must also create or rewrite the index. Every edit gives a reason and the ids of the sessions that justify it. \
          A session marked outcome=\"failed\" ended wrong by its source's own check: learn from what it did differently. \
          Propose nothing when nothing is worth keeping.\n\n{DATA_NOT_INSTRUCTIONS}"
     )
+}
+
+/// The system prompt of a condensing call: findings from many chunks
+/// folded into fewer, when they outgrow one consolidating call.
+pub fn merge_system() -> String {
+    format!(
+        "You condense notes about an AI agent's recent work history so they fit in one place. Call {FINDINGS_TOOL} once with the \
+         same knowledge in fewer findings: merge findings that say the same thing (keeping every session id they cite), keep every \
+         distinct lesson, and never invent anything the notes do not say.\n\n{DATA_NOT_INSTRUCTIONS}"
+    )
+}
+
+/// Findings as the model reads them: one JSON record per line, so a list
+/// can be split between whole records, never inside one.
+pub fn render_findings(findings: &[Finding]) -> String {
+    findings
+        .iter()
+        .map(|f| {
+            serde_json::to_string(f)
+                .unwrap_or_default()
+                .replace("</findings", "&lt;/findings")
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 pub fn findings_tool() -> Tool {
@@ -348,17 +374,76 @@ pub struct CallStats {
     pub tokens_sent: usize,
 }
 
+impl CallStats {
+    pub fn add(&mut self, attempt: &Attempt<'_>) {
+        self.calls += 1;
+        self.usage += attempt.usage;
+        self.cost_usd += attempt.cost_usd;
+        self.model_time += attempt.model_time;
+        self.tokens_sent += attempt.tokens_sent;
+    }
+}
+
+/// One model call of a structured answer, as it finishes.
+pub struct Attempt<'a> {
+    pub usage: Usage,
+    pub cost_usd: f64,
+    pub model_time: Duration,
+    pub tokens_sent: usize,
+    /// Why the answer was refused, if it was.
+    pub error: Option<&'a str>,
+    /// True when another attempt follows (only then is a retry announced).
+    pub retrying: bool,
+}
+
+/// The input tokens a whole dream may send, shared by its calls (map calls
+/// run concurrently). A call that would go past it is not sent.
+#[derive(Debug)]
+pub struct Budget {
+    limit: usize,
+    spent: std::sync::Mutex<usize>,
+}
+
+impl Budget {
+    pub fn new(limit: usize) -> Self {
+        Budget {
+            limit,
+            spent: std::sync::Mutex::new(0),
+        }
+    }
+    pub fn limit(&self) -> usize {
+        self.limit
+    }
+    pub fn spent(&self) -> usize {
+        *self.spent.lock().unwrap_or_else(|p| p.into_inner())
+    }
+    fn reserve(&self, tokens: usize) -> bool {
+        let mut spent = self.spent.lock().unwrap_or_else(|p| p.into_inner());
+        if *spent + tokens > self.limit {
+            return false;
+        }
+        *spent += tokens;
+        true
+    }
+}
+
 #[derive(Debug)]
 pub enum CallError {
     Canceled,
     Provider(ProviderError),
     /// The answer was invalid twice; the message says why.
     Invalid(String),
+    /// Sending the call would go past the dream's budget.
+    OverBudget {
+        limit: usize,
+        spent: usize,
+    },
 }
 
 /// One structured call: forces `tool`, validates its input, and on an
-/// invalid answer asks once more with the validation error. `on_call` is
-/// told about each call's usage as it finishes.
+/// invalid answer asks once more, with the validation error (not the
+/// failed answer, which would only use up the context). `on_attempt` hears
+/// of each call as it finishes.
 #[allow(clippy::too_many_arguments)]
 pub async fn structured_call<T>(
     provider: &dyn Provider,
@@ -368,11 +453,11 @@ pub async fn structured_call<T>(
     tool: Tool,
     validate: impl Fn(&Value) -> Result<T, String>,
     cancel: &CancellationToken,
-    stats: &mut CallStats,
-    on_call: &mut (dyn FnMut(&CallStats, Option<&str>) + Send),
+    budget: &Budget,
+    on_attempt: &(dyn Fn(&Attempt<'_>) + Send + Sync),
 ) -> Result<T, CallError> {
     let name = tool.name.clone();
-    let mut request = ModelRequest::new(model, vec![Message::user(user)]);
+    let mut request = ModelRequest::new(model, vec![Message::user(user.clone())]);
     request.system = Some(system);
     request.tools = vec![tool];
     request.tool_choice = Some(ToolChoice::Tool { name: name.clone() });
@@ -382,57 +467,47 @@ pub async fn structured_call<T>(
         if cancel.is_cancelled() {
             return Err(CallError::Canceled);
         }
-        stats.tokens_sent += request_tokens(&request);
+        let tokens = request_tokens(&request);
+        if !budget.reserve(tokens) {
+            return Err(CallError::OverBudget {
+                limit: budget.limit(),
+                spent: budget.spent(),
+            });
+        }
         let started = Instant::now();
         let result = provider.stream_turn(&request, cancel, &mut |_| {}).await;
-        stats.model_time += started.elapsed();
+        let model_time = started.elapsed();
         let response = match result {
             Ok(r) => r,
             Err(_) if cancel.is_cancelled() => return Err(CallError::Canceled),
             Err(e) => return Err(CallError::Provider(e)),
         };
-        stats.calls += 1;
-        stats.usage += crate::runtime::thread::store_usage(&response.usage);
-        stats.cost_usd += response.cost_usd.unwrap_or(0.0);
         let call = response.message.tool_uses().find(|(_, n, _)| *n == name);
         let outcome = match call {
             Some((_, _, input)) => validate(input),
             None => Err(format!("you must answer by calling the {name} tool")),
         };
+        let mut report = Attempt {
+            usage: crate::runtime::thread::store_usage(&response.usage),
+            cost_usd: response.cost_usd.unwrap_or(0.0),
+            model_time,
+            tokens_sent: tokens,
+            error: None,
+            retrying: false,
+        };
         match outcome {
             Ok(value) => {
-                on_call(stats, None);
+                on_attempt(&report);
                 return Ok(value);
             }
             Err(error) => {
-                on_call(stats, Some(&error));
+                report.error = Some(&error);
+                report.retrying = attempt == 0;
+                on_attempt(&report);
                 last_error = error.clone();
-                if attempt == 1 {
-                    break;
-                }
-                let ids: Vec<String> = response
-                    .message
-                    .tool_uses()
-                    .map(|(id, _, _)| id.to_string())
-                    .collect();
-                let mut reply = Vec::new();
-                for id in &ids {
-                    reply.push(ContentBlock::tool_result(
-                        id.clone(),
-                        format!("Invalid: {error}. Call {name} again with a corrected answer."),
-                        true,
-                    ));
-                }
-                if ids.is_empty() {
-                    reply.push(ContentBlock::text(format!(
-                        "Invalid: {error}. Call {name} with your answer."
-                    )));
-                }
-                request.messages.push(response.message.clone());
-                request.messages.push(Message {
-                    role: Role::User,
-                    content: reply,
-                });
+                request.messages = vec![Message::user(format!(
+                    "{user}\n\nYour previous answer was refused: {error}. Call {name} again with a corrected answer."
+                ))];
             }
         }
     }

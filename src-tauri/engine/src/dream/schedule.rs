@@ -5,8 +5,11 @@
 //! both run it) and remembered as the agent's last handled slot. Slots
 //! missed while the machine slept or the app was closed are caught up
 //! once, not once per missed slot. A slot with no new sessions is skipped.
-//! Time comes from a [`Clock`] so tests control it. The scheduler starts
-//! dreams; it never touches memory itself.
+//! A due slot waits while the machine is on battery or in use
+//! ([`super::conditions`]) and runs once it is idle on mains power.
+//! Time comes from a [`Clock`] and the machine's state from a
+//! [`Machine`] so tests control both. The scheduler starts dreams; it
+//! never touches memory itself.
 
 use std::str::FromStr;
 use std::sync::{Arc, Mutex};
@@ -17,6 +20,7 @@ use croner::Cron;
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
+use super::conditions::{Machine, SystemMachine};
 use super::{DreamProgressSink, DreamRequest, Dreamer, sessions_to_review};
 use crate::store::{Agent, DreamStatus, DreamTrigger};
 use crate::{Error, Result, Store};
@@ -141,17 +145,32 @@ pub enum SlotResult {
     Failed {
         error: String,
     },
+    /// Due, but the machine is on battery or in use; it runs later.
+    Waiting {
+        reason: String,
+    },
 }
 
 /// Runs dreams when their slots come.
 pub struct Scheduler {
     dreamer: Arc<Dreamer>,
     clock: Arc<dyn Clock>,
+    machine: Arc<dyn Machine>,
 }
 
 impl Scheduler {
     pub fn new(dreamer: Arc<Dreamer>, clock: Arc<dyn Clock>) -> Self {
-        Scheduler { dreamer, clock }
+        Scheduler {
+            dreamer,
+            clock,
+            machine: Arc::new(SystemMachine),
+        }
+    }
+
+    /// The same scheduler reading power and use from `machine`.
+    pub fn with_machine(mut self, machine: Arc<dyn Machine>) -> Self {
+        self.machine = machine;
+        self
     }
 
     fn store(&self) -> &Store {
@@ -236,6 +255,13 @@ impl Scheduler {
                 result,
             })
         };
+        // A due slot waits, unhandled, while the machine is on battery or in
+        // use; the next tick looks again, and it runs once when fit.
+        if !paused {
+            if let Some(reason) = self.machine.state().wait_reason() {
+                return Ok(outcome(SlotResult::Waiting { reason }));
+            }
+        }
         if !store.try_acquire_lease(
             &format!("slot:{}:{slot_text}", agent.id),
             Duration::from_secs(24 * 3600),

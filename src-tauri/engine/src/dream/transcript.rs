@@ -7,7 +7,8 @@
 
 use serde_json::Value;
 
-use super::guards::{TrustedText, mask_secrets};
+use crate::provenance::{Evidence, Source};
+use crate::secrets;
 use crate::store::{Event, EventKind, EventQuery, Session};
 use crate::{Result, Store};
 
@@ -30,12 +31,12 @@ pub struct RenderedSession {
     pub tokens: usize,
 }
 
-/// Reads and renders `sessions`, collecting what the user wrote (their
-/// tasks and messages) into `trusted`.
+/// Reads and renders `sessions`, indexing every span the model will read
+/// with its source in `evidence`.
 pub fn render_sessions(
     store: &Store,
     sessions: &[Session],
-    trusted: &mut TrustedText,
+    evidence: &mut Evidence,
 ) -> Result<Vec<RenderedSession>> {
     let mut out = Vec::with_capacity(sessions.len());
     for session in sessions {
@@ -47,7 +48,7 @@ pub fn render_sessions(
                 ..EventQuery::default()
             },
         )?;
-        out.push(render_session(session, &events, trusted));
+        out.push(render_session(session, &events, evidence));
     }
     Ok(out)
 }
@@ -56,9 +57,24 @@ pub fn render_sessions(
 pub fn render_session(
     session: &Session,
     events: &[Event],
-    trusted: &mut TrustedText,
+    evidence: &mut Evidence,
 ) -> RenderedSession {
-    trusted.add(&session.task);
+    // Only what the user typed into Reverie is theirs: an imported log is
+    // someone else's record, and a subagent's task comes from its lead.
+    let (user, assistant, tool) = if session.imported.is_some() {
+        (Source::Imported, Source::Imported, Source::Imported)
+    } else if session.parent_id.is_some() {
+        (Source::Subagent, Source::Assistant, Source::ToolResult)
+    } else {
+        (Source::User, Source::Assistant, Source::ToolResult)
+    };
+    let sid = Some(session.id.as_str());
+    evidence.add(
+        user,
+        sid,
+        None,
+        &cut(&session.task, TEXT_CHARS, session, None),
+    );
     let mut text = format!(
         "<session id=\"{}\" agent=\"{}\" status=\"{}\" started=\"{}\"{}{}>\n<task>{}</task>\n",
         session.id,
@@ -84,44 +100,51 @@ pub fn render_session(
                 if t.is_empty() || d.get("resumed").is_some() || t == session.task {
                     continue;
                 }
-                trusted.add(t);
-                format!("[user] {}", cut(t, TEXT_CHARS, session, Some(event)))
+                let t = cut(t, TEXT_CHARS, session, Some(event));
+                evidence.add(user, sid, Some(event.seq), &t);
+                format!("[user] {t}")
             }
             EventKind::AssistantText => {
                 let t = str_of(d, "text").trim();
                 if t.is_empty() {
                     continue;
                 }
-                format!("[assistant] {}", cut(t, TEXT_CHARS, session, Some(event)))
+                let t = cut(t, TEXT_CHARS, session, Some(event));
+                evidence.add(assistant, sid, Some(event.seq), &t);
+                format!("[assistant] {t}")
             }
-            EventKind::ToolCall => format!(
-                "[tool_call {}] {}",
-                str_of(d, "name"),
-                cut(&compact(d.get("input")), 400, session, Some(event))
-            ),
-            EventKind::ToolResult => format!(
-                "[tool_result {}{}] {}",
-                str_of(d, "name"),
-                if d["is_error"].as_bool().unwrap_or(false) {
-                    " ERROR"
-                } else {
-                    ""
-                },
-                cut(
+            EventKind::ToolCall => {
+                let t = cut(&compact(d.get("input")), 400, session, Some(event));
+                evidence.add(assistant, sid, Some(event.seq), &t);
+                format!("[tool_call {}] {t}", str_of(d, "name"))
+            }
+            EventKind::ToolResult => {
+                let content = cut(
                     str_of(d, "content"),
                     TOOL_RESULT_CHARS,
                     session,
-                    Some(event)
+                    Some(event),
+                );
+                evidence.add(tool, sid, Some(event.seq), &content);
+                format!(
+                    "[tool_result {}{}] {content}",
+                    str_of(d, "name"),
+                    if d["is_error"].as_bool().unwrap_or(false) {
+                        " ERROR"
+                    } else {
+                        ""
+                    },
                 )
-            ),
+            }
             EventKind::MemoryWrite => {
                 format!("[memory_write] {} v{}", str_of(d, "path"), d["version"])
             }
             EventKind::MemoryRead => format!("[memory_read] {}", str_of(d, "path")),
-            EventKind::Error => format!(
-                "[error] {}",
-                cut(str_of(d, "message"), 600, session, Some(event))
-            ),
+            EventKind::Error => {
+                let t = cut(str_of(d, "message"), 600, session, Some(event));
+                evidence.add(tool, sid, Some(event.seq), &t);
+                format!("[error] {t}")
+            }
             EventKind::LimitReached => format!("[limit_reached] {}", compact(d.get("limit"))),
             EventKind::GraderVerdict | EventKind::OutcomeIteration => {
                 format!(
@@ -129,16 +152,15 @@ pub fn render_session(
                     cut(&compact(Some(d)), 800, session, Some(event))
                 )
             }
-            EventKind::SubagentSpawned | EventKind::SubagentFinished => format!(
-                "[{}] {}",
-                event.kind.as_str(),
-                cut(&compact(Some(d)), 400, session, Some(event))
-            ),
+            EventKind::SubagentSpawned | EventKind::SubagentFinished => {
+                let t = cut(&compact(Some(d)), 400, session, Some(event));
+                evidence.add(Source::Subagent, sid, Some(event.seq), &t);
+                format!("[{}] {t}", event.kind.as_str())
+            }
             EventKind::FinalAnswer => {
-                format!(
-                    "[final_answer] {}",
-                    cut(str_of(d, "text"), TEXT_CHARS, session, Some(event))
-                )
+                let t = cut(str_of(d, "text"), TEXT_CHARS, session, Some(event));
+                evidence.add(assistant, sid, Some(event.seq), &t);
+                format!("[final_answer] {t}")
             }
             // Noise for a review: private reasoning and transport retries.
             EventKind::Thinking | EventKind::Retry => continue,
@@ -258,7 +280,7 @@ fn cut(text: &str, max: usize, session: &Session, event: Option<&Event>) -> Stri
 /// Masks secrets and makes sure content cannot close or open the tags the
 /// transcript is wrapped in.
 fn clean(text: &str) -> String {
-    escape(&mask_secrets(text))
+    escape(&secrets::mask(text))
 }
 
 fn escape(text: &str) -> String {
@@ -303,6 +325,7 @@ mod tests {
             started_at: "2026-01-01T00:00:00.000Z".into(),
             ended_at: None,
             imported: None,
+            reviewed_by_dream_id: None,
         }
     }
 
@@ -350,8 +373,8 @@ mod tests {
             event(7, EventKind::MemoryRead, json!({"path": "/memories/a.md"})),
             event(8, EventKind::MemoryRead, json!({"path": "/memories/a.md"})),
         ];
-        let mut trusted = TrustedText::default();
-        let r = render_session(&session(), &events, &mut trusted);
+        let mut evidence = Evidence::new();
+        let r = render_session(&session(), &events, &mut evidence);
         assert_eq!(r.text.matches("[memory_read] /memories/a.md").count(), 1);
         assert!(r.text.contains("repeated 2 more times"));
         assert!(!r.text.contains("secret reasoning"));

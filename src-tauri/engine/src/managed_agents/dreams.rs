@@ -22,9 +22,9 @@ use super::sync::check_id;
 use super::wire::{self, DreamCreateParams, DreamInputParam, DreamStatus, OutputBehaviorParam};
 use super::{Bridge, Claim, DREAM_MODEL_SETTING, links, local_path, peer_key, setting};
 use super::{DreamRecord, SyncReport, UploadReport};
-use crate::dream::guards::find_secrets;
 use crate::dream::{BlockedEdit, dream_lease, sessions_to_review};
 use crate::provider::PriceTable;
+use crate::secrets;
 use crate::store::{
     Agent, Dream, DreamMode, DreamTrigger, EditOp, MAX_DOCUMENT_BYTES, MemoryStore, NewDream,
     NewProposalEdit, ProposalEdit, Usage, sha256_hex,
@@ -179,7 +179,11 @@ pub(super) async fn start(bridge: &Bridge, request: &DreamStart) -> Result<Dream
             },
         ],
         model: model.clone(),
-        instructions: request.instructions.clone(),
+        // Everything sent to Managed Agents is masked, instructions too.
+        instructions: request
+            .instructions
+            .as_deref()
+            .map(|t| crate::secrets::mask(t).into_owned()),
         output_behavior: OutputBehaviorParam::CreateNew,
     };
     let remote = bridge
@@ -410,6 +414,7 @@ async fn proposal(
             path,
             reason: why,
             source_session_ids: record.session_ids.clone(),
+            origin: None,
         })
     };
     let mut seen = BTreeSet::new();
@@ -450,11 +455,8 @@ async fn proposal(
             );
             continue;
         }
-        if let Some(kind) = find_secrets(&content).first() {
-            block(
-                path,
-                format!("it contains {kind}; secrets never go into memory"),
-            );
+        if let Some(why) = secrets::refusal(&content) {
+            block(path, format!("{why}; secrets never go into memory"));
             continue;
         }
         edits.push(NewProposalEdit {
@@ -484,7 +486,42 @@ async fn proposal(
             });
         }
     }
+    // The same provenance guard as a local dream: the remote dream read the
+    // uploaded sessions and the memory as it was.
+    let evidence = evidence_for(&bridge.store, record)?;
+    let (edits, refused) = crate::dream::guard_edits(edits, &evidence);
+    blocked.extend(refused);
     Ok((edits, blocked))
+}
+
+/// What the remote dream read, indexed by source: the sessions uploaded for
+/// it and the local memory it started from.
+fn evidence_for(store: &Store, record: &DreamRecord) -> Result<crate::provenance::Evidence> {
+    let mut evidence = crate::provenance::Evidence::new();
+    evidence.add(
+        crate::provenance::Source::User,
+        None,
+        None,
+        record.instructions.as_deref().unwrap_or(""),
+    );
+    let sessions: Vec<_> = record
+        .session_ids
+        .iter()
+        .filter_map(|id| store.session(id).ok())
+        .collect();
+    crate::dream::transcript::render_sessions(store, &sessions, &mut evidence)?;
+    for doc in store.list_documents(&record.local_store_id, None)? {
+        if let Some((d, content)) = store.read_document(&record.local_store_id, &doc.path)? {
+            crate::dream::add_memory_evidence(
+                store,
+                &record.local_store_id,
+                &d.path,
+                &content,
+                &mut evidence,
+            )?;
+        }
+    }
+    Ok(evidence)
 }
 
 /// Records the Reverie dream: a staged proposal, or the failure.

@@ -18,8 +18,8 @@ use tokio_util::sync::CancellationToken;
 
 use super::wire::{SessionCreateParams, UserMessageEventParams};
 use super::{AGENT_SETTING, Bridge, ENVIRONMENT_SETTING, links, setting};
-use crate::dream::guards::TrustedText;
 use crate::dream::transcript;
+use crate::provenance::Evidence;
 use crate::store::{Session, SessionStatus};
 use crate::{Error, Result, Store};
 
@@ -135,7 +135,7 @@ fn record_blocks(store: &Store, session: &Session) -> Result<Vec<String>> {
     } else {
         vec![session.clone()]
     };
-    let rendered = transcript::render_sessions(store, &threads, &mut TrustedText::default())?;
+    let rendered = transcript::render_sessions(store, &threads, &mut Evidence::new())?;
     let mut text = String::new();
     let mut room = MAX_TRANSCRIPT_TOKENS;
     for r in &rendered {

@@ -515,6 +515,16 @@ impl Sync<'_> {
                 ),
             }));
         }
+        // A secret never leaves the machine: the user kept it on purpose
+        // (memory refuses secrets otherwise) and must redact it first.
+        if let Some(why) = crate::secrets::refusal(&content) {
+            return Ok(Some(SyncEvent::Skipped {
+                path: path.into(),
+                reason: format!(
+                    "{why}, which is never uploaded; take it out with `reverie memory redact` and push again"
+                ),
+            }));
+        }
         let result = match remote {
             None => {
                 client

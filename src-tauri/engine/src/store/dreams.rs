@@ -296,6 +296,12 @@ impl Store {
                 "UPDATE dreams SET status = 'completed', review = 'staged', finished_at = ?2 WHERE id = ?1",
                 params![id, ids::now()],
             )?;
+            // The sessions it read are reviewed, in the same transaction.
+            tx.execute_cached(
+                "UPDATE sessions SET reviewed_by_dream_id = ?1
+                 WHERE id IN (SELECT j.value FROM dreams d, json_each(d.session_ids) j WHERE d.id = ?1)",
+                [id],
+            )?;
             Ok(())
         })?;
         self.dream(id)
@@ -354,5 +360,21 @@ impl Store {
                 dream_from_row,
             )
             .optional()?)
+    }
+}
+
+impl Store {
+    /// The finished sessions of an agent that no completed dream has
+    /// reviewed yet, oldest first: its own sessions, the ones it ran as
+    /// another agent's subagent, and imported ones, whatever their age.
+    pub fn unreviewed_sessions(&self, agent_id: &str) -> Result<Vec<String>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT id FROM sessions WHERE agent_id = ?1 AND status != 'running'
+               AND reviewed_by_dream_id IS NULL ORDER BY started_at, id",
+        )?;
+        Ok(stmt
+            .query_map([agent_id], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?)
     }
 }

@@ -131,6 +131,10 @@ pub struct WriteMeta {
     /// Fail unless the document's current content has this sha256 (an empty
     /// string means "must not exist yet").
     pub expected_sha256: Option<String>,
+    /// Save even though the text looks like it holds a secret. Only the
+    /// user sets this, after the app asked them to confirm.
+    #[serde(default)]
+    pub allow_secrets: bool,
 }
 
 impl WriteMeta {
@@ -161,12 +165,28 @@ impl WriteMeta {
             dream_id: None,
             reason: reason.into(),
             expected_sha256: None,
+            allow_secrets: false,
         }
     }
     pub fn expecting(mut self, sha256: impl Into<String>) -> Self {
         self.expected_sha256 = Some(sha256.into());
         self
     }
+    /// The user confirmed saving text that looks like a secret.
+    pub fn allowing_secrets(mut self) -> Self {
+        self.allow_secrets = true;
+        self
+    }
+}
+
+/// What [`Store::redact_secrets`] did.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Redaction {
+    pub path: String,
+    /// The new, masked version, when the current text held a secret.
+    pub new_version: Option<i64>,
+    /// Earlier versions whose content was removed for good.
+    pub redacted_versions: Vec<i64>,
 }
 
 /// A live document and its current version.
@@ -443,6 +463,59 @@ impl Store {
         self.write(|tx| rename_document_in(tx, store_id, from, to, meta))
     }
 
+    /// Deletes every document under the directory `dir`, in one
+    /// transaction: all of them or none. Returns how many were deleted.
+    pub fn delete_tree(&self, store_id: &str, dir: &str, meta: &WriteMeta) -> Result<usize> {
+        let dir = memory_path::normalize(dir)?;
+        self.write(|tx| {
+            let paths = live_paths_under(tx, store_id, &dir)?;
+            if paths.is_empty() {
+                return Err(Error::not_found("directory", dir.clone()));
+            }
+            for path in &paths {
+                delete_document_in(tx, store_id, path, meta)?;
+            }
+            Ok(paths.len())
+        })
+    }
+
+    /// Moves the directory `from` (every document under it) to `to`, in one
+    /// transaction. Refuses, changing nothing, when `to` exists as a
+    /// document or a directory (renames never merge) or lies inside `from`.
+    pub fn rename_tree(
+        &self,
+        store_id: &str,
+        from: &str,
+        to: &str,
+        meta: &WriteMeta,
+    ) -> Result<usize> {
+        let from = memory_path::normalize(from)?;
+        let to = memory_path::normalize(to)?;
+        if memory_path::is_within(&to, &from) {
+            return Err(Error::Invalid(format!(
+                "{from} cannot be moved into itself ({to})"
+            )));
+        }
+        self.write(|tx| {
+            let paths = live_paths_under(tx, store_id, &from)?;
+            if paths.is_empty() {
+                return Err(Error::not_found("directory", from.clone()));
+            }
+            if live_document(tx, store_id, &to)?.is_some()
+                || !live_paths_under(tx, store_id, &to)?.is_empty()
+            {
+                return Err(Error::Conflict(format!(
+                    "{to} already exists; pick another name or delete it first"
+                )));
+            }
+            for path in &paths {
+                let target = format!("{to}{}", &path[from.len()..]);
+                rename_document_in(tx, store_id, path, &target, meta)?;
+            }
+            Ok(paths.len())
+        })
+    }
+
     /// Every version of the document at `path` (the live one, else the most
     /// recently deleted one), oldest first.
     pub fn document_history(&self, store_id: &str, path: &str) -> Result<Vec<DocumentVersion>> {
@@ -514,6 +587,8 @@ impl Store {
                 );
             }
             // A deleted document comes back as itself, keeping its history.
+            check_no_secret(&path, &content, &meta)?;
+            check_file_or_directory(tx, store_id, &path)?;
             check_capacity(tx, store_id, 0, content.len())?;
             insert_version(
                 tx,
@@ -552,6 +627,49 @@ impl Store {
         self.document_version(version_id)
     }
 
+    /// Takes every secret out of a document's history: the current text,
+    /// when it holds one, gets a new version with each secret masked, and
+    /// every earlier version that held one is redacted for good. One
+    /// transaction; mirrors and exports then carry the masked text.
+    pub fn redact_secrets(
+        &self,
+        store_id: &str,
+        path: &str,
+        meta: &WriteMeta,
+    ) -> Result<Redaction> {
+        let path = memory_path::normalize(path)?;
+        let history = self.document_history(store_id, &path)?;
+        if history.is_empty() {
+            return Err(Error::not_found("document", path));
+        }
+        let current = self.read_document(store_id, &path)?;
+        self.write(|tx| {
+            let mut cleaned = None;
+            if let Some((_, content)) = &current {
+                if crate::secrets::contains_secret(content) {
+                    let masked = crate::secrets::mask(content).into_owned();
+                    cleaned = Some(put_document(tx, store_id, &path, &masked, meta, None)?.seq);
+                }
+            }
+            let mut redacted = Vec::new();
+            for v in &history {
+                let Some(content) = &v.content else { continue };
+                if crate::secrets::contains_secret(content) {
+                    tx.execute_cached(
+                        "UPDATE document_versions SET content = NULL, redacted_at = ?2 WHERE id = ?1",
+                        params![v.id, ids::now()],
+                    )?;
+                    redacted.push(v.seq);
+                }
+            }
+            Ok(Redaction {
+                path: path.clone(),
+                new_version: cleaned,
+                redacted_versions: redacted,
+            })
+        })
+    }
+
     /// Pinned documents are never deleted by a dream without review.
     pub fn set_pinned(&self, store_id: &str, path: &str, pinned: bool) -> Result<Document> {
         let path = memory_path::normalize(path)?;
@@ -585,6 +703,57 @@ fn live_document(
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
         )
         .optional()?)
+}
+
+/// Every path into memory passes here: the agent's memory tool, dreams,
+/// the folder mirror, Managed Agents pulls, imports and the editor.
+fn check_no_secret(path: &str, content: &str, meta: &WriteMeta) -> Result<()> {
+    if meta.allow_secrets {
+        return Ok(());
+    }
+    match crate::secrets::refusal(content) {
+        None => Ok(()),
+        Some(why) => Err(Error::Secret(format!(
+            "{path} was not saved: {why}. Secrets never go into memory; keep keys and passwords in Settings, where the OS keychain holds them"
+        ))),
+    }
+}
+
+/// Live document paths under the directory `dir` (not `dir` itself).
+fn live_paths_under(tx: &Transaction<'_>, store_id: &str, dir: &str) -> Result<Vec<String>> {
+    // '0' sorts right after '/': the range holds exactly the paths below.
+    let low = format!("{dir}/");
+    let high = format!("{dir}0");
+    let mut stmt = tx.prepare_cached(
+        "SELECT path FROM documents WHERE store_id = ?1 AND deleted = 0 AND path >= ?2 AND path < ?3 ORDER BY path",
+    )?;
+    Ok(stmt
+        .query_map(params![store_id, low, high], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?)
+}
+
+/// A path is a document or a directory, never both: a new document may
+/// not sit where a directory is, nor under another document.
+fn check_file_or_directory(tx: &Transaction<'_>, store_id: &str, path: &str) -> Result<()> {
+    if !live_paths_under(tx, store_id, path)?.is_empty() {
+        return Err(Error::Conflict(format!(
+            "{path} is a directory that holds documents; pick another name for the document"
+        )));
+    }
+    let mut at = path.len();
+    while let Some(i) = path[..at].rfind('/') {
+        let ancestor = &path[..i];
+        if ancestor == memory_path::ROOT || ancestor.is_empty() {
+            break;
+        }
+        if live_document(tx, store_id, ancestor)?.is_some() {
+            return Err(Error::Conflict(format!(
+                "{ancestor} is a document, so nothing can be stored under it; pick another folder"
+            )));
+        }
+        at = i;
+    }
+    Ok(())
 }
 
 fn check_expected(path: &str, current_sha: Option<&str>, meta: &WriteMeta) -> Result<()> {
@@ -686,6 +855,7 @@ fn put_document(
             content.len()
         )));
     }
+    check_no_secret(&path, content, meta)?;
     let current = live_document(tx, store_id, &path)?;
     check_expected(&path, current.as_ref().map(|c| c.1.as_str()), meta)?;
     let new_sha = sha256_hex(content.as_bytes());
@@ -719,6 +889,7 @@ fn put_document(
             meta,
         ),
         None => {
+            check_file_or_directory(tx, store_id, &path)?;
             refuse_clashing_path(tx, store_id, &path, None)?;
             let doc_id = ids::new_id();
             let now = ids::now();
@@ -795,6 +966,7 @@ pub(crate) fn rename_document_in(
             "{to} already exists; pick another name or delete it first"
         )));
     }
+    check_file_or_directory(tx, store_id, &to)?;
     refuse_clashing_path(tx, store_id, &to, Some(&doc_id))?;
     let content: Option<String> = tx.query_row_cached(
         "SELECT v.content FROM documents d JOIN document_versions v ON v.id = d.head_version_id WHERE d.id = ?1",
@@ -831,6 +1003,7 @@ pub(crate) fn restore_content_in(
             "{path} is now held by another document; rename or delete it first"
         )));
     }
+    check_file_or_directory(tx, store_id, &path)?;
     refuse_clashing_path(tx, store_id, &path, Some(document_id))?;
     check_capacity(tx, store_id, 0, content.len())?;
     insert_version(

@@ -54,12 +54,13 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("migrations/0002_mirror.sql")),
         M::up(include_str!("migrations/0003_store_usage.sql")),
         M::up(include_str!("migrations/0004_imported_sessions.sql")),
+        M::up(include_str!("migrations/0005_reviewed_sessions.sql")),
     ])
 }
 
 /// The schema version this build writes.
 pub fn schema_version() -> i64 {
-    4
+    5
 }
 
 /// A handle on one data folder's database. Cheap to share behind an `Arc`;

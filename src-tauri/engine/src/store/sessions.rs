@@ -102,6 +102,9 @@ pub struct Session {
     /// went; absent for sessions Reverie ran.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub imported: Option<super::ImportedFrom>,
+    /// The completed dream that reviewed this session; `None` until one has.
+    #[serde(default)]
+    pub reviewed_by_dream_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -262,7 +265,7 @@ pub struct SessionFilter {
 const SESSION_COLUMNS: &str = "s.id, s.agent_id, a.name, s.parent_id, s.root_id, s.task, s.status, s.final_answer, \
     s.error, s.input_tokens, s.output_tokens, s.cache_creation_input_tokens, s.cache_read_input_tokens, \
     s.cost_usd, s.started_at, s.ended_at, i.format, i.file_name, i.record, i.line, i.original_id, \
-    i.imported_at, i.reward, i.passed";
+    i.imported_at, i.reward, i.passed, s.reviewed_by_dream_id";
 
 /// Sessions with their agent's name and, for imported ones, their source.
 const SESSION_FROM: &str = "sessions s JOIN agents a ON a.id = s.agent_id \
@@ -290,6 +293,7 @@ fn session_from_row(r: &Row<'_>) -> rusqlite::Result<Session> {
         started_at: r.get(14)?,
         ended_at: r.get(15)?,
         imported: super::imports::imported_from_row(r, 16)?,
+        reviewed_by_dream_id: r.get(24)?,
     })
 }
 

@@ -68,7 +68,15 @@ export function DreamDetail({ id, refresh, onChanged }: DreamDetailProps) {
   const applied = dream.review === 'applied' || dream.review === 'partially_applied'
   const counts = decisionCounts(edits)
   const held = typeof dream.progress.held_for_review === 'string' ? dream.progress.held_for_review : undefined
-  const blocked = Array.isArray(dream.progress.blocked) ? (dream.progress.blocked as { path: string; reason: string }[]) : []
+  const blocked = Array.isArray(dream.progress.blocked)
+    ? (dream.progress.blocked as { path: string; reason: string; origin?: { session_id?: string; excerpt?: string } }[])
+    : []
+  // What the dream left out or shortened (sessions for the next dream, cut transcripts, dropped findings).
+  const notes = Array.isArray(dream.progress.notes)
+    ? (dream.progress.notes as string[])
+    : Array.isArray((dream.progress.plan as { notes?: unknown } | undefined)?.notes)
+      ? ((dream.progress.plan as { notes: string[] }).notes)
+      : []
   // A dream run on Claude Managed Agents and brought back (see ClaudeDream).
   const onClaude = dream.provider === 'managed-agents' ? (dream.progress.managed_agents as { dream_id?: string } | undefined) : undefined
 
@@ -134,7 +142,23 @@ export function DreamDetail({ id, refresh, onChanged }: DreamDetailProps) {
             {blocked.map((b, i) => (
               <li key={i}>
                 {b.path}: {b.reason}
+                {b.origin?.session_id && (
+                  <>
+                    {' '}
+                    <Link to={`/sessions/${b.origin.session_id}`}>Open the session it came from</Link>
+                  </>
+                )}
               </li>
+            ))}
+          </ul>
+        </div>
+      )}
+      {notes.length > 0 && (
+        <div className="notice small" data-testid="dream-notes">
+          <p>What this dream left out:</p>
+          <ul>
+            {notes.map((n, i) => (
+              <li key={i}>{n}</li>
             ))}
           </ul>
         </div>

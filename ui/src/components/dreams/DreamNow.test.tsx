@@ -69,7 +69,7 @@ describe('Dream now', () => {
       body: { agent: 'helper', session_ids: [], estimated_input_tokens: 0, calls: 1, estimated_cost_usd: 0 },
     })
     render(<DreamNow agents={[agent('helper')]} onStarted={() => {}} onFinished={() => {}} />)
-    expect(await screen.findByText('helper has no finished sessions since its last dream; run a task first.')).toBeInTheDocument()
+    expect(await screen.findByText('helper has no finished sessions that a dream has not read yet; run a task first.')).toBeInTheDocument()
     expect(screen.getByRole('button', { name: 'Start dream' })).toBeDisabled()
   })
 })

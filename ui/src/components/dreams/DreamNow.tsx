@@ -134,8 +134,12 @@ export function DreamNow({ agents, onStarted, onFinished }: DreamNowProps) {
           : !estimate
             ? 'Working out what this dream would read…'
             : nothing
-              ? `${estimate.agent} has no finished sessions since its last dream; run a task first.`
-              : `Reads ${plural(estimate.session_ids.length, 'session')} (about ${estimate.estimated_input_tokens.toLocaleString('en')} tokens in ${plural(estimate.calls, 'model call')}), costing about ${formatCost(estimate.estimated_cost_usd)}. Nothing changes until you review the proposal.`}
+              ? `${estimate.agent} has no finished sessions that a dream has not read yet; run a task first.`
+              : `Reads ${plural(estimate.session_ids.length, 'session')} (about ${estimate.estimated_input_tokens.toLocaleString('en')} tokens in ${plural(estimate.calls, 'model call')}), costing about ${formatCost(estimate.estimated_cost_usd)}.${
+                  estimate.deferred_session_ids?.length
+                    ? ` ${plural(estimate.deferred_session_ids.length, 'more session')} will wait for the next dream (the budget is ${(estimate.budget_tokens ?? 0).toLocaleString('en')} tokens).`
+                    : ''
+                } Nothing changes until you review the proposal.`}
       </p>
       <div className="actions">
         <button type="button" className="button button-primary" onClick={() => void start()} disabled={running || !estimate || nothing}>

@@ -109,6 +109,35 @@ describe('DocumentEditor', () => {
     expect(writes[1].content).toBe('Base\nMine')
   })
 
+  test('a secret is refused with the reason; Save anyway saves only after the user confirms', async () => {
+    bridge.answers.set('memory.read', { body: { document: docAt(1, 'sha-1'), content: 'Deploy notes' } })
+    bridge.answers.set('memory.write', (params) =>
+      (params as { allow_secret?: boolean }).allow_secret
+        ? { body: { seq: 2, sha256: 'sha-2', size: 40 } }
+        : {
+            status: 400,
+            body: { error: { kind: 'secret', message: '/memories/notes.md was not saved: it holds what looks like a password.' } },
+          },
+    )
+    renderEditor()
+    await screen.findByRole('textbox', { name: 'Text of /memories/notes.md' })
+    typeInto('\nDB_PASSWORD=Sup3rS3cret!')
+    const user = userEvent.setup()
+    await user.click(screen.getByRole('button', { name: 'Save' }))
+    const warning = await screen.findByRole('alert')
+    expect(warning).toHaveTextContent('This looks like a password or a key')
+    expect(warning).toHaveTextContent('it holds what looks like a password')
+    expect(screen.queryByText(/Saved as version/)).not.toBeInTheDocument()
+    // Keep editing closes the question and saves nothing.
+    await user.click(within(warning).getByRole('button', { name: 'Keep editing' }))
+    expect(screen.queryByRole('alert')).not.toBeInTheDocument()
+    await user.click(screen.getByRole('button', { name: 'Save' }))
+    await user.click(within(await screen.findByRole('alert')).getByRole('button', { name: 'Save anyway' }))
+    await screen.findByText('Saved as version 2.')
+    const writes = bridge.calls.filter((c) => c.method === 'memory.write').map((c) => c.params as Record<string, unknown>)
+    expect(writes.map((w) => w.allow_secret ?? false)).toEqual([false, false, true])
+  })
+
   test('Load theirs keeps my draft on screen to copy from', async () => {
     let reads = 0
     bridge.answers.set('memory.read', () => {

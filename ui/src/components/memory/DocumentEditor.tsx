@@ -51,6 +51,8 @@ export function DocumentEditor({ store, path, outsideChange, onChanged, onRename
   const [note, setNote] = useState<string>()
   const [saving, setSaving] = useState(false)
   const [conflict, setConflict] = useState<Loaded>()
+  /** The engine's sentence when the text looks like it holds a secret. */
+  const [secretWarning, setSecretWarning] = useState<string>()
   const [keptDraft, setKeptDraft] = useState<string>()
   const [showHistory, setShowHistory] = useState(false)
   const [renaming, setRenaming] = useState<string>()
@@ -105,14 +107,21 @@ export function DocumentEditor({ store, path, outsideChange, onChanged, onRename
     if (outsideChange !== 0 && !dirtyRef.current) void load(true)
   }, [outsideChange, load])
 
-  const save = async (expected = base?.document.sha256) => {
+  const save = async (expected = base?.document.sha256, allowSecret = false) => {
     if (!base || saving) return
     setSaving(true)
     setError(undefined)
     setNote(undefined)
+    setSecretWarning(undefined)
     const draft = textRef.current
     try {
-      const version = await call('memory.write', { store, path, content: draft, expected_sha256: expected })
+      const version = await call('memory.write', {
+        store,
+        path,
+        content: draft,
+        expected_sha256: expected,
+        ...(allowSecret ? { allow_secret: true } : {}),
+      })
       setConflict(undefined)
       setBase({
         document: {
@@ -129,7 +138,9 @@ export function DocumentEditor({ store, path, outsideChange, onChanged, onRename
       setHistoryKey((k) => k + 1)
       onChanged()
     } catch (e) {
-      if (e instanceof ApiError && e.kind === 'conflict') {
+      if (e instanceof ApiError && e.kind === 'secret') {
+        setSecretWarning(message(e))
+      } else if (e instanceof ApiError && e.kind === 'conflict') {
         const theirs = await call('memory.read', { store, path }).catch(() => undefined)
         if (theirs) setConflict(theirs)
         else setError(message(e))
@@ -285,6 +296,29 @@ export function DocumentEditor({ store, path, outsideChange, onChanged, onRename
         <p className="notice notice-ok" role="status">
           {note}
         </p>
+      )}
+
+      {secretWarning && (
+        <div className="conflict" role="alert" aria-labelledby={`${ids}-secret`}>
+          <h3 id={`${ids}-secret`}>This looks like a password or a key</h3>
+          <p>{secretWarning}</p>
+          <p>
+            Memory is read by the agent and can be mirrored to a folder or exported, so keys are safer in Settings. Save it
+            anyway only if it is not really a secret.
+          </p>
+          <div className="actions">
+            <button type="button" className="button button-small" onClick={() => setSecretWarning(undefined)}>
+              Keep editing
+            </button>
+            <button
+              type="button"
+              className="button button-small"
+              onClick={() => void save(base?.document.sha256, true)}
+            >
+              Save anyway
+            </button>
+          </div>
+        </div>
       )}
 
       {conflict && (

@@ -144,7 +144,7 @@ export function DreamSettings() {
           emptyText="New agents have no schedule until you give them one."
         />
         <label className="field">
-          <span>Budget per dream call</span>
+          <span>Budget per dream</span>
           <input
             inputMode="numeric"
             value={budgetValue}
@@ -161,7 +161,7 @@ export function DreamSettings() {
         >
           {parsedBudget && 'error' in parsedBudget
             ? parsedBudget.error
-            : `The most input tokens one model call of a dream may carry; longer history is read in parts. ${
+            : `The most input tokens one dream may send, all its steps together. Sessions beyond it wait for the next dream; none is skipped. ${
                 status.status === 'ok' ? `Empty: ${formatTokens(status.data.default_budget_tokens)}.` : ''
               }`}
         </p>

@@ -290,6 +290,12 @@ fn every_command(url: &str) {
             Quiet,
         ),
         (
+            "memory redact",
+            v(&["memory", "redact", "--agent", "helper", "/memories/a.md"]),
+            None,
+            Quiet,
+        ),
+        (
             "memory mirror",
             v(&[
                 "memory",

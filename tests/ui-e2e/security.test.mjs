@@ -6,7 +6,7 @@
 // signed-in browser. Needs target/debug/reverie, target/debug/fake-model-server and ui/dist.
 import assert from 'node:assert/strict'
 import { after, describe, test } from 'node:test'
-import { openPage, screenshot, seriousViolations, startStack } from './harness.mjs'
+import { ignorable, openPage, screenshot, seriousViolations, startStack } from './harness.mjs'
 
 const { browser, api, at, bridge, ui, stop } = await startStack('security', {
   // The key must come from the keychain for the question to arise.
@@ -39,7 +39,7 @@ describe('The local attack surface', () => {
     await page.getByRole('button', { name: 'Send my key there' }).click()
     await form.getByText('Providers and default models saved.').waitFor()
     assert.equal(await api('settings.get', { key: 'provider.anthropic.base_url' }), 'http://127.0.0.1:9/v1')
-    assert.deepEqual(errors, [])
+    assert.deepEqual(ignorable(errors), [], 'only the expected 409s')
     await context.close()
   })
 

@@ -102,7 +102,7 @@ async fn the_saved_key_never_reaches_an_unconfirmed_host() {
     let stderr = String::from_utf8_lossy(&refused.stderr);
     assert!(!refused.status.success());
     assert!(
-        stderr.contains(&format!("was saved for {}", saved_for.url()))
+        stderr.contains(&format!("may only go to {}", saved_for.url()))
             && stderr.contains(&format!("not sent to {}", elsewhere.url())),
         "{stderr}"
     );

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up everything and runs every test: Rust (engine, CLI, fake model
 # server), the keychain against a real Secret Service, the UI's unit tests,
-# the browser end-to-end tests and the real app window under Xvfb.
+# the browser end-to-end tests, the real app window under Xvfb, and the
+# .deb and AppImage built, installed, started and removed.
 # This is what CI runs (.ci/run).
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -41,15 +42,20 @@ in_keyring_session() {
 # The UI first: the app embeds ui/dist when built with custom-protocol.
 step "UI type check and build" bash -c 'cd ui && npm run build --silent'
 step "Rust tests (engine, CLI, keychain)" in_keyring_session cargo test --workspace --exclude reverie-app --locked
-# Same features as the window test's build, so Tauri compiles once.
-step "App unit tests" cargo test -p reverie-app --features custom-protocol --locked
+# The release app and the reverie program, built once into the one target
+# folder and bundled as a .deb and an AppImage; the app tests below reuse
+# this build (Tauri compiles once, in release).
+step "Packages (.deb and AppImage)" bash scripts/package.sh
+step "App unit tests" cargo test --release -p reverie-app --features custom-protocol --locked
 # In the test profile: the benches must build, and a release build of every
 # dependency would double a cold CI run. `cargo bench` measures in release.
 step "Benchmarks compile" cargo test --workspace --exclude reverie-app --benches --no-run --locked -q
 step "Contract check against the official SDK types" bash tests/contract/check.sh
 step "UI unit tests" bash -c 'cd ui && npm test --silent'
 step "UI in a real browser (Playwright, Debian chromium)" in_keyring_session bash -c 'cd tests && npm run ui-e2e --silent'
-step "The real app window under Xvfb (screenshot + WebDriver)" bash tests/app/window.sh
+step "The real app window under Xvfb (screenshot + WebDriver)" \
+  env REVERIE_APP_BIN="$PWD/target/release/reverie-app" bash tests/app/window.sh --no-build
+step "The installed packages (apt install, start, second launch, remove; AppImage)" bash tests/app/install.sh
 
 printf '\n%s passed, %s failed\n' "$passed" "$failed"
 if [ "$failed" -gt 0 ]; then

@@ -19,7 +19,13 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
 artifacts=$root/tests/artifacts/app
-bin=${REVERIE_APP_BIN:-$root/target/debug/reverie-app}
+# The release build (scripts/package.sh, scripts/app.sh) when there is one:
+# CI builds the app once and every app test uses that build.
+bin=${REVERIE_APP_BIN:-}
+if [[ -z $bin ]]; then
+  bin=$root/target/debug/reverie-app
+  [[ -x $root/target/release/reverie-app && ${1:-} == --no-build ]] && bin=$root/target/release/reverie-app
+fi
 
 fail() {
   echo "FAIL window test: $*"

@@ -71,10 +71,13 @@ describe('Agent editor and Settings', () => {
     )
 
     // A schedule the engine cannot read says what to type, as it is typed.
-    const schedule = editor.getByRole('textbox', { name: 'Dream schedule' })
-    await schedule.fill('every night')
+    // A plain time picker; cron only under Advanced.
+    const schedule = editor.getByRole('group', { name: 'Dream schedule' })
+    await schedule.getByText('Advanced: a custom schedule').click()
+    const custom = schedule.getByRole('textbox', { name: 'Custom schedule (cron)' })
+    await custom.fill('every night')
     await editor.getByTestId('schedule-hint').getByText(/is not a dream schedule; use a local time like 03:00/).waitFor()
-    assert.equal(await schedule.getAttribute('aria-invalid'), 'true')
+    assert.equal(await custom.getAttribute('aria-invalid'), 'true')
     await screenshot(page, 'agent-editor-bad-schedule')
     // Saving it anyway: the engine refuses, nothing is saved, the draft stays.
     await page.keyboard.press('Control+s')
@@ -82,8 +85,10 @@ describe('Agent editor and Settings', () => {
     await refusal.waitFor()
     assert.equal((await api('agents.get', { name: 'Writer' })).model, 'claude-sonnet-4-5')
 
-    await schedule.fill('03:30')
-    await editor.getByTestId('schedule-hint').getByText(/^Next dream: .*03:30\.$/).waitFor()
+    await custom.fill('')
+    await schedule.getByRole('checkbox', { name: 'Dream every night at' }).check()
+    await schedule.getByLabel('Dream schedule: time').fill('03:30')
+    await editor.getByTestId('schedule-hint').getByText(/^Next dream: .*03:30( AM)?\.$/).waitFor()
     await page.keyboard.press('Control+s')
     await page.getByTestId('save-note').getByText('Saved Writer.').waitFor()
     await page.getByTestId('dirty-state').getByText('All changes saved').waitFor()
@@ -189,7 +194,11 @@ describe('Agent editor and Settings', () => {
     await page.getByText('Type a whole number of tokens, like 150000.').waitFor()
     assert.ok(await page.getByRole('button', { name: 'Save dream defaults' }).isDisabled())
     await budget.fill('60,000')
-    await page.getByRole('textbox', { name: 'Schedule for new agents' }).fill('02:15')
+    // Nothing saved yet: new agents dream nightly at 03:00, as onboarding promises.
+    const defaults = page.getByRole('group', { name: 'Schedule for new agents' })
+    assert.ok(await defaults.getByRole('checkbox', { name: 'Dream every night at' }).isChecked())
+    assert.equal(await defaults.getByLabel('Schedule for new agents: time').inputValue(), '03:00')
+    await defaults.getByLabel('Schedule for new agents: time').fill('02:15')
     await page.getByRole('button', { name: 'Save dream defaults' }).click()
     await page.getByRole('status').getByText('Dream defaults saved.').waitFor()
     assert.equal(await api('settings.get', { key: 'dream.budget_tokens' }), '60000')

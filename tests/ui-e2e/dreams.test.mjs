@@ -110,10 +110,22 @@ describe('Dream review', () => {
     const notes = detail.getByRole('article', { name: '/memories/notes.md' })
     const index = detail.getByRole('article', { name: '/memories/_index.md' })
     await style.getByText('Both sessions asked for short answers.').waitFor()
-    // Each change links to the sessions that justify it.
-    const links = style.getByRole('link', { name: /^session / })
+    // Each change links to the sessions that justify it, named by their task.
+    const links = style.locator('.edit-sources a')
+    await style.getByRole('link', { name: 'Summarise this report. Keep it short, please.' }).waitFor()
     assert.equal(await links.count(), 2)
     assert.equal(await links.first().getAttribute('href'), `#/sessions/${sessionIds[0]}`)
+    // The sessions the dream read: a count, their titles on demand.
+    const read = detail.getByTestId('dream-sessions')
+    assert.equal((await read.locator('summary').innerText()).trim(), '2 sessions')
+    assert.equal(await read.getByRole('link', { name: 'Answer in two lines at most.' }).isVisible(), false)
+    await read.locator('summary').click()
+    await read.getByRole('link', { name: 'Answer in two lines at most.' }).waitFor()
+    // Following a source and coming back returns to this proposal.
+    await links.first().click()
+    await page.getByRole('link', { name: '← Back to the dream' }).click()
+    await detail.getByTestId('dream-state').getByText('Waiting for review').waitFor()
+    await style.getByText('Both sessions asked for short answers.').waitFor()
     // The rewrite shows as a diff against what the document holds.
     const notesDiff = notes.getByRole('region', { name: 'Change to /memories/notes.md' })
     await notesDiff.locator('.diff-removed').getByText('The user likes long, detailed answers.').waitFor()
@@ -139,6 +151,24 @@ describe('Dream review', () => {
     await detail.getByRole('button', { name: 'Apply 2 accepted changes' }).click()
     await detail.getByRole('status').getByText('Applied 2 changes to helper’s memory.').waitFor()
     await detail.getByTestId('dream-state').getByText('Partly applied').waitFor()
+    // The long review page holds: the window itself never scrolls (the
+    // document is exactly as tall as the viewport, the sidebar reaches the
+    // bottom); the main pane scrolls instead.
+    const layout = await page.evaluate(() => {
+      const main = document.querySelector('main')
+      const sidebar = document.querySelector('.sidebar')
+      return {
+        doc: document.documentElement.scrollHeight,
+        body: document.body.scrollHeight,
+        viewport: window.innerHeight,
+        sidebarBottom: Math.round(sidebar.getBoundingClientRect().bottom),
+        mainScrolls: main.scrollHeight > main.clientHeight,
+      }
+    })
+    assert.equal(layout.doc, layout.viewport, `document ${layout.doc} px tall in a ${layout.viewport} px window`)
+    assert.equal(layout.body, layout.viewport)
+    assert.equal(layout.sidebarBottom, layout.viewport, 'the sidebar ends at the bottom of the window')
+    assert.ok(layout.mainScrolls, 'the review is longer than the window, so the main pane scrolls')
 
     const memory = async (p) => (await api('memory.read', { store: 'helper', path: p })).content
     assert.equal(await memory('/memories/style.md'), '# Style\n\n- Keep answers short: two lines when possible.\n')

@@ -28,17 +28,18 @@ describe('Agents: create and run', () => {
     await screenshot(page, 'agents-new-agent')
 
     // A name the engine refuses gets its one sentence, and the form stays open.
-    await dialog.getByLabel('Name').fill('Essay writer')
+    await dialog.getByLabel('Name').fill('Essay/writer')
     await dialog.getByRole('button', { name: 'Create agent' }).click()
     const refusal = dialog.getByRole('alert')
     await refusal.waitFor()
-    assert.match(await refusal.innerText(), /not a valid agent name/)
+    assert.match(await refusal.innerText(), /not a valid agent name: it holds '\/'/)
     await screenshot(page, 'agents-new-agent-refused')
 
-    await dialog.getByLabel('Name').fill('essay-writer')
+    // Names are for people: spaces and any letters are fine.
+    await dialog.getByLabel('Name').fill('Essay writer für Zoë')
     await dialog.getByRole('button', { name: 'Create agent' }).click()
     const list = page.getByRole('list', { name: 'Agents' })
-    await list.getByText('essay-writer').waitFor()
+    await list.getByText('Essay writer für Zoë').waitFor()
     assert.equal(await dialog.count(), 0)
 
     // The engine keeps the template's tools and prompt.

@@ -418,6 +418,15 @@ export async function chooseFile(
   return chosen ?? undefined
 }
 
+/**
+ * "Start Reverie at login": reads the system's autostart entry, or sets it
+ * when `enabled` is given. `null` when the UI does not run in the app.
+ */
+export async function startAtLogin(enabled?: boolean): Promise<boolean | null> {
+  if (!isTauri()) return null
+  return invoke<boolean>('start_at_login', { enabled: enabled ?? null })
+}
+
 /** Calls through Tauri's IPC; only works inside the desktop app. */
 export function tauriTransport(): Transport {
   return {
@@ -819,6 +828,8 @@ export interface AgentUpdate {
   default_rubric_id?: string | null
   dream_policy?: DreamPolicy
   dream_schedule?: string | null
+  /** Replaces the agent's settings (limits and other knobs) as a whole. */
+  settings?: Record<string, unknown>
 }
 
 /** A model a picker offers, with its price when Reverie knows it (USD per million tokens). */

@@ -11,6 +11,7 @@ use reverie_engine::Store;
 use reverie_engine::api::Api;
 use reverie_engine::dream::schedule::{Scheduler, SlotResult, SystemClock};
 use reverie_engine::dream::{self, Dreamer, now};
+use reverie_engine::os_schedule;
 use reverie_engine::store::DreamTrigger;
 use serde_json::json;
 use tauri::{AppHandle, Runtime as TauriRuntime};
@@ -134,6 +135,46 @@ impl Dreaming {
         });
     }
 
+    /// Installs, rewrites or removes the OS schedule that runs `reverie
+    /// dream --due` while the app is closed, from the agents' schedules.
+    /// The command-line program must sit beside the app (as the packages
+    /// and `scripts/app.sh` place it); otherwise nothing is installed.
+    pub fn sync_os_schedule(&self) {
+        let Some(program) = cli_beside_app() else {
+            eprintln!(
+                "Reverie: scheduled dreams run only while the app is open (no `reverie` program beside the app)."
+            );
+            return;
+        };
+        let Ok(data_dir) = reverie_engine::data_dir::resolve(None) else {
+            return;
+        };
+        let Some(os) = os_schedule::for_this_system(&data_dir) else {
+            return;
+        };
+        let result = os_schedule::plan(self.store(), &program, &data_dir)
+            .and_then(|plan| os_schedule::sync(os.as_ref(), plan.as_ref()));
+        if let Err(e) = result {
+            eprintln!("Reverie could not update {}: {e}", os.describe());
+        }
+    }
+
+    /// The morning after: one notification saying what scheduled dreams did
+    /// while the app was closed (the Dreams screen shows them as
+    /// "Overnight"). Remembers when it last told, so each is told once.
+    pub fn announce_overnight<R: TauriRuntime>(&self, app: &AppHandle<R>) {
+        const KEY: &str = "app.overnight_told_until";
+        let store = self.store();
+        let now = reverie_engine::ids::now();
+        let since = store.setting(KEY).ok().flatten();
+        let _ = store.set_setting(KEY, &now);
+        // The first start has nothing to tell.
+        let Some(since) = since else { return };
+        if let Ok(Some(line)) = os_schedule::overnight_summary(store, &since) {
+            notify(app, &line);
+        }
+    }
+
     /// Stops background dreams (at quit).
     pub fn stop(&self) {
         self.cancel.cancel();
@@ -152,4 +193,17 @@ pub fn notify<R: TauriRuntime>(app: &AppHandle<R>, body: &str) {
     {
         eprintln!("Reverie: {body} (no desktop notification: {e})");
     }
+}
+
+/// The `reverie` command-line program installed beside the app, if any.
+fn cli_beside_app() -> Option<std::path::PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    let dir = exe.parent()?;
+    // Inside a mounted AppImage the folder disappears when the app quits:
+    // a schedule pointing there would fail every night.
+    if std::env::var_os("APPIMAGE").is_some() {
+        return None;
+    }
+    let cli = dir.join(format!("reverie{}", std::env::consts::EXE_SUFFIX));
+    cli.is_file().then_some(cli)
 }

@@ -13,7 +13,7 @@ use reverie_engine::api::{Api, ApiError};
 use reverie_engine::runtime::Runtime;
 use reverie_engine::{Store, data_dir};
 use serde_json::Value;
-use tauri::{AppHandle, Emitter, Runtime as TauriRuntime, State};
+use tauri::{AppHandle, Emitter, Manager, Runtime as TauriRuntime, State};
 use tokio::sync::broadcast::error::RecvError;
 
 /// The Tauri event name the UI listens on (`TAURI_EVENT` in `ui/src/api.ts`).
@@ -93,6 +93,18 @@ pub async fn api_call(
     // The tray lists agents and the last dream's state; keep it current.
     if result.is_ok() && crate::tray::shows_result_of(&method) {
         crate::tray::refresh(&app);
+    }
+    // A schedule added, changed or dropped: keep the OS schedule in step.
+    if result.is_ok()
+        && matches!(
+            method.as_str(),
+            "agents.create" | "agents.update" | "agents.delete"
+        )
+    {
+        if let Some(dreaming) = app.try_state::<std::sync::Arc<crate::dreaming::Dreaming>>() {
+            let dreaming = dreaming.inner().clone();
+            std::thread::spawn(move || dreaming.sync_os_schedule());
+        }
     }
     result
 }

@@ -14,12 +14,36 @@ use tauri::Manager;
 mod dreaming;
 mod engine;
 mod files;
+mod login;
+mod startup;
 mod tray;
 mod window;
 
 fn main() {
     window::choose_linux_renderer();
+    startup::install_panic_message();
+    if let Err(sentence) = startup::check_display() {
+        eprintln!("{sentence}");
+        std::process::exit(1);
+    }
+    let context = tauri::generate_context!("../../tauri.conf.json");
+    // One app per data folder: a second launch on the same folder shows the
+    // first window and exits.
+    let instance = match reverie_engine::data_dir::resolve(None) {
+        Ok(dir) => startup::instance_id(&context.config().identifier, &dir),
+        Err(_) => context.config().identifier.clone(),
+    };
     let app = tauri::Builder::default()
+        .plugin(
+            tauri_plugin_single_instance::Builder::new()
+                .dbus_id(instance)
+                .callback(|app, _args, _cwd| window::show_main(app))
+                .build(),
+        )
+        .plugin(tauri_plugin_autostart::init(
+            tauri_plugin_autostart::MacosLauncher::LaunchAgent,
+            None,
+        ))
         .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_dialog::init())
         .setup(|app| {
@@ -38,6 +62,11 @@ fn main() {
                 });
                 let dreaming = dreaming::Dreaming::new(api);
                 app.manage(dreaming.clone());
+                // Dreams go on while the app is closed; the morning after,
+                // say what they did.
+                dreaming.announce_overnight(app.handle());
+                let os = dreaming.clone();
+                std::thread::spawn(move || os.sync_os_schedule());
                 // Dreams keep their schedule with the window closed.
                 dreaming.start_schedule(app.handle().clone(), tray::refresh);
                 dreaming.follow_window(app.handle().clone(), tray::refresh);
@@ -48,10 +77,11 @@ fn main() {
         })
         .invoke_handler(tauri::generate_handler![
             engine::api_call,
-            files::choose_file
+            files::choose_file,
+            login::start_at_login
         ])
         .on_window_event(window::on_event)
-        .run(tauri::generate_context!("../../tauri.conf.json"));
+        .run(context);
     if let Err(error) = app {
         eprintln!(
             "Reverie could not start its window: {error}. Check that a graphical session is available (DISPLAY or WAYLAND_DISPLAY)."

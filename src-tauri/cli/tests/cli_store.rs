@@ -190,7 +190,7 @@ fn bad_input_gets_one_clear_sentence_and_a_stable_exit_code() {
             "already exists",
         ),
         (
-            &["agent", "create", "bad name", "--model", "m"],
+            &["agent", "create", "bad/name", "--model", "m"],
             2,
             "not a valid agent name",
         ),

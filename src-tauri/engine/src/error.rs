@@ -23,6 +23,11 @@ pub enum Error {
     #[error("{0}")]
     Secret(String),
 
+    /// A model (the agent's, a dream's, the grader's) failed or could not
+    /// give a usable answer; the request itself was fine.
+    #[error("{0}")]
+    Model(String),
+
     #[error(
         "the database {} was written by a newer Reverie (schema version {found}, this build knows up to {supported}); install the newer Reverie — the file was not touched",
         path.display()

@@ -23,6 +23,7 @@ pub mod managed_agents;
 pub mod memory_export;
 pub mod memory_path;
 pub mod mirror;
+pub mod os_schedule;
 pub mod outcome;
 pub mod provenance;
 pub mod provider;

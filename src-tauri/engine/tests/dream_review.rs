@@ -317,26 +317,20 @@ async fn a_running_dream_can_be_canceled_and_memory_is_untouched() {
     let _ = Reply::text("unused");
 }
 
-/// Six sessions of about 1,700 tokens each.
+/// Six sessions of about 1,300 tokens each (four tool results, each cut
+/// to the transcript's limit).
 fn bulky_sessions(env: &Env) -> Vec<String> {
-    let bulky = "log line with details\n".repeat(300);
     (0..6)
         .map(|n| {
-            session(
-                env.store(),
-                &env.agent,
-                &format!("Deploy service {n}"),
-                &[
-                    (
-                        EventKind::ToolCall,
-                        json!({"name": "shell", "input": {"cmd": "deploy"}}),
-                    ),
-                    (
-                        EventKind::ToolResult,
-                        json!({"name": "shell", "content": bulky, "is_error": false}),
-                    ),
-                ],
-            )
+            let steps: Vec<(EventKind, Value)> = (0..4)
+                .flat_map(|k| {
+                    [
+                        (EventKind::ToolCall, json!({"name": "shell", "input": {"cmd": format!("deploy step {k}")}})),
+                        (EventKind::ToolResult, json!({"name": "shell", "content": format!("step {k}: log line with details\n").repeat(80), "is_error": false})),
+                    ]
+                })
+                .collect();
+            session(env.store(), &env.agent, &format!("Deploy service {n}"), &steps)
         })
         .collect()
 }
@@ -418,7 +412,7 @@ async fn findings_that_outgrow_one_call_are_condensed_in_levels_never_cut() {
     });
     // Each map call returns long findings for its own session.
     for id in &ids {
-        let many: Vec<Value> = (0..30)
+        let many: Vec<Value> = (0..60)
             .map(|k| json!({"kind": "fact", "summary": format!("Finding {k} about {id}: {}", "details ".repeat(40)), "session_ids": [id]}))
             .collect();
         env.server.add_rule(Rule {

@@ -222,6 +222,13 @@ async fn limits_failures_and_missing_tools_end_the_session_cleanly() {
         "{:?}",
         result.error
     );
+    // The message says where the limit is changed: in the app and from the command line.
+    let said = result.error.as_deref().unwrap();
+    assert!(said.contains("Agents → helper → Limits"), "{said}");
+    assert!(
+        said.contains("reverie agent update \"helper\" --max-turns N"),
+        "{said}"
+    );
     let events = runtime
         .store()
         .events(&result.session_id, &EventQuery::default())

@@ -41,7 +41,7 @@ fn agents_have_their_own_store_and_names_are_unique() {
     ));
     assert!(matches!(
         store.create_agent(&NewAgent {
-            name: "bad name!".into(),
+            name: "bad/name".into(),
             provider: ProviderKind::OpenAi,
             model: "m".into(),
             system_prompt: String::new(),

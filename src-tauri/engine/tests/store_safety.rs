@@ -358,3 +358,81 @@ fn check_consistency(store: &Store, dir: &Path) {
     assert_eq!(fk, 0);
     let _ = store;
 }
+
+/// A new data folder and its database are private to the user: 0700 and
+/// 0600 (SQLite's -wal file takes the database's mode), whatever the umask.
+#[cfg(unix)]
+#[test]
+fn a_new_data_folder_and_database_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("nested").join("data");
+    let store = Store::open(&data).unwrap();
+    new_agent(&store);
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&data), 0o700, "data folder");
+    assert_eq!(mode(&data.join(DATABASE_FILE)), 0o600, "database");
+    let wal = data.join(format!("{DATABASE_FILE}-wal"));
+    if wal.exists() {
+        assert_eq!(mode(&wal), 0o600, "write-ahead log");
+    }
+    // A folder someone made moments before (a log file's) is still a new
+    // data folder; one that holds a database keeps its owner's mode.
+    let early = dir.path().join("early");
+    std::fs::create_dir(&early).unwrap();
+    std::fs::set_permissions(&early, std::fs::Permissions::from_mode(0o755)).unwrap();
+    Store::open(&early).unwrap();
+    assert_eq!(mode(&early), 0o700);
+    std::fs::set_permissions(&early, std::fs::Permissions::from_mode(0o750)).unwrap();
+    Store::open(&early).unwrap();
+    assert_eq!(mode(&early), 0o750);
+    // Opening again changes nothing and keeps the data.
+    drop(store);
+    let store = Store::open(&data).unwrap();
+    assert_eq!(store.list_agents().unwrap().len(), 1);
+    assert_eq!(mode(&data.join(DATABASE_FILE)), 0o600);
+}
+
+/// Names are for people: spaces and any letters; only what no file system
+/// allows, control characters and stray spaces are refused, with the reason.
+#[test]
+fn names_accept_spaces_and_any_letters() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    for name in ["Research helper", "Zoë's notes (2024)", "日本語の助手", "a"] {
+        let agent = store
+            .create_agent(&NewAgent {
+                name: name.into(),
+                provider: ProviderKind::Anthropic,
+                model: "m".into(),
+                system_prompt: String::new(),
+                tools: vec![],
+            })
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(store.agent(name).unwrap().id, agent.id);
+        // Its own memory store carries the same name.
+        assert_eq!(agent.default_store().unwrap().store_name, name);
+    }
+    for (name, why) in [
+        ("", "it is empty"),
+        (" padded", "starts or ends with a space"),
+        ("a/b", "it holds '/'"),
+        ("two\nlines", "control character"),
+        (".hidden", "starts with '.'"),
+    ] {
+        let e = store
+            .create_agent(&NewAgent {
+                name: name.into(),
+                provider: ProviderKind::Anthropic,
+                model: "m".into(),
+                system_prompt: String::new(),
+                tools: vec![],
+            })
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("not a valid agent name") && e.contains(why),
+            "{name:?}: {e}"
+        );
+    }
+}

@@ -64,7 +64,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 pub use managed::{DreamOutcome, DreamScript, DreamUsage, ManagedFault, ManagedRace};
-pub use script::{Block, Conditions, Fault, Reply, Rule, Script, Usage};
+pub use script::{Block, Conditions, Fault, OpenAiLimits, Reply, Rule, Script, Usage};
 use script::{RequestView, ScriptState};
 
 /// One request the server received.
@@ -178,6 +178,12 @@ impl FakeModelServer {
     }
 
     /// What `GET /v1/models` lists from now on.
+    /// Makes the OpenAI-compatible endpoint lack features, like a real
+    /// local server.
+    pub fn set_openai_limits(&self, limits: OpenAiLimits) {
+        lock(&self.shared.script).set_openai_limits(limits);
+    }
+
     pub fn set_models(&self, models: &[&str]) {
         lock(&self.shared.script).set_models(models.iter().map(|m| m.to_string()).collect());
     }
@@ -258,6 +264,7 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/v1/messages", post(anthropic))
         .route("/v1/chat/completions", post(openai))
         .route("/chat/completions", post(openai))
+        .route("/props", get(props))
         .route("/v1/models", get(list_models))
         .route("/models", get(list_models))
         .route("/v1/memory_stores", any(managed::handle))
@@ -277,6 +284,23 @@ fn router(shared: Arc<Shared>) -> Router {
 /// The model list in the shape of the API the request looks like: an
 /// Anthropic key header gets Anthropic's page object, anything else
 /// OpenAI's list object. Checks the key as the turn routes do.
+/// llama.cpp's `GET /props`: the context it was started with and what its
+/// chat template can do. Not recorded: it is a capability probe, not a turn.
+async fn props(State(shared): State<Arc<Shared>>) -> Response {
+    let limits = lock(&shared.script).openai_limits();
+    match limits.n_ctx {
+        Some(n) => json_response(
+            StatusCode::OK,
+            BTreeMap::new(),
+            serde_json::json!({
+                "default_generation_settings": {"n_ctx": n},
+                "chat_template_caps": {"supports_tools": !limits.no_tools, "supports_tool_calls": !limits.no_tools}
+            }),
+        ),
+        None => (StatusCode::NOT_FOUND, "Not Found").into_response(),
+    }
+}
+
 async fn list_models(
     State(shared): State<Arc<Shared>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -514,7 +538,38 @@ async fn serve(
         );
     }
 
+    // A local server's missing features, refused or worked around as the
+    // real servers do.
+    let limits = lock(&shared.script).openai_limits();
+    let json_schema = body["response_format"]["type"] == "json_schema";
+    if api == Api::OpenAi {
+        if json_schema && limits.no_json_schema {
+            done(&shared);
+            return error(
+                400,
+                "invalid_request_error",
+                "response_format type 'json_schema' is not supported by this server",
+                BTreeMap::new(),
+            );
+        }
+        if body["tool_choice"] == "required" && limits.no_required_tool_choice {
+            done(&shared);
+            return error(
+                400,
+                "invalid_request_error",
+                "tool_choice 'required' is not supported",
+                BTreeMap::new(),
+            );
+        }
+    }
     let reply = lock(&shared.script).next_reply(&view);
+    let reply = match (api, reply) {
+        (Api::OpenAi, Some(r)) if json_schema => Some(r.tool_input_as_text(false)),
+        (Api::OpenAi, Some(r)) if limits.no_tools && body.get("tools").is_some() => {
+            Some(r.tool_input_as_text(true))
+        }
+        (_, r) => r,
+    };
     let Some(reply) = reply else {
         done(&shared);
         return error(

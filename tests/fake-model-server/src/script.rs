@@ -31,6 +31,30 @@ pub struct Script {
     /// What `GET /v1/models` lists (both APIs), in this order.
     #[serde(default)]
     pub models: Vec<String>,
+    /// How the OpenAI-compatible endpoint behaves like a real local server
+    /// that lacks a feature.
+    #[serde(default)]
+    pub openai_limits: OpenAiLimits,
+}
+
+/// What a local OpenAI-compatible server cannot do, and how it says so, as
+/// real servers do: an older vLLM or LM Studio refuses `response_format`
+/// with `json_schema`; llama.cpp ignores a named `tool_choice` object and
+/// drops `tools` when the model's chat template cannot call tools; some
+/// servers refuse `tool_choice: "required"`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct OpenAiLimits {
+    /// `response_format: {"type": "json_schema"}` gets HTTP 400.
+    pub no_json_schema: bool,
+    /// `tool_choice: "required"` gets HTTP 400.
+    pub no_required_tool_choice: bool,
+    /// `tools` are dropped: a reply that calls a tool answers in prose
+    /// with the JSON inside instead.
+    pub no_tools: bool,
+    /// The context window `GET /props` reports, as llama.cpp's server does
+    /// (`None`: no `/props`, like other servers).
+    pub n_ctx: Option<u32>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -117,6 +141,32 @@ impl Default for Reply {
 }
 
 impl Reply {
+    /// The same answer as a server constrained to JSON (or a model without
+    /// tools) gives it: the first tool call's input as text, with `prose`
+    /// around it when the model chats.
+    pub fn tool_input_as_text(&self, prose: bool) -> Reply {
+        let input = self.content.iter().find_map(|b| match b {
+            Block::ToolUse { input, .. } => Some(input.clone()),
+            _ => None,
+        });
+        let Some(input) = input else {
+            return self.clone();
+        };
+        let json = input.to_string();
+        Reply {
+            text: Some(if prose {
+                format!(
+                    "Sure! Here is my answer:\n```json\n{json}\n```\nLet me know if you need more."
+                )
+            } else {
+                json
+            }),
+            content: Vec::new(),
+            stop_reason: Some("end_turn".into()),
+            ..self.clone()
+        }
+    }
+
     pub fn text(text: impl Into<String>) -> Self {
         Reply {
             text: Some(text.into()),
@@ -510,6 +560,14 @@ pub struct ScriptState {
 }
 
 impl ScriptState {
+    pub fn openai_limits(&self) -> OpenAiLimits {
+        self.script.openai_limits.clone()
+    }
+
+    pub fn set_openai_limits(&mut self, limits: OpenAiLimits) {
+        self.script.openai_limits = limits;
+    }
+
     pub fn new(script: Script) -> Self {
         let rule_uses = vec![0; script.rules.len()];
         ScriptState {

@@ -46,16 +46,46 @@ describe('Run a task', () => {
     expect(screen.getByTestId('run-status')).toHaveTextContent('Running…')
 
     bridge.emit({ type: 'tool_call', session_id: 'S1', name: 'memory', input: {} })
-    const tools = await screen.findByRole('list', { name: 'Tool calls' })
-    await vi.waitFor(() => expect(tools).toHaveTextContent('memory …'))
+    await vi.waitFor(() => expect(answer).toHaveTextContent('memory …'))
     bridge.emit({ type: 'tool_result', session_id: 'S1', name: 'memory', is_error: false, content: 'ok' })
-    await vi.waitFor(() => expect(tools).toHaveTextContent('memory done'))
+    await vi.waitFor(() => expect(answer).toHaveTextContent('memory done'))
+    // The next turn is its own block, rendered as Markdown.
+    bridge.emit({ type: 'text_delta', session_id: 'S1', text: '**Done.**' })
+    await vi.waitFor(() => expect(answer.querySelector('strong')).toHaveTextContent('Done.'))
+    expect(answer.querySelectorAll('.turn')).toHaveLength(2)
 
     bridge.emit({ type: 'finished', session_id: 'S1', status: 'completed', final_answer: 'Hello', error: null })
     await vi.waitFor(() => expect(screen.getByTestId('run-status')).toHaveTextContent('Completed'))
-    expect(answer).toHaveTextContent(/^Hello$/)
+    expect(answer).toHaveTextContent(/^Hello\s*memory done\s*Done\.$/)
     expect(screen.queryByRole('button', { name: 'Cancel' })).not.toBeInTheDocument()
     expect(screen.getByRole('link', { name: "Open this session's timeline" })).toHaveAttribute('href', '/sessions/S1')
+  })
+
+  test('a graded run shows each attempt with its verdict, and a failed grading says so', async () => {
+    await startRun('S3')
+    const criteria = [
+      { criterion_index: 0, name: 'Names a source', passed: false, score: 0, evidence: 'none', gap: 'Say where the figure comes from.' },
+      { criterion_index: 1, name: 'Two lines', passed: true, score: 1, evidence: 'two lines' },
+    ]
+    bridge.emit({ type: 'session_started', session_id: 'S3', agent: 'writer' })
+    bridge.emit({ type: 'attempt_started', session_id: 'S3', iteration: 1, max_iterations: 3 })
+    bridge.emit({ type: 'text_delta', session_id: 'S3', text: 'Rates rose.' })
+    bridge.emit({ type: 'verdict', session_id: 'S3', outcome_id: 'O', iteration: 1, max_iterations: 3, result: 'needs_revision', score: 0.5, explanation: 'No source.', criteria })
+    bridge.emit({ type: 'attempt_started', session_id: 'S3', iteration: 2, max_iterations: 3 })
+    bridge.emit({ type: 'text_delta', session_id: 'S3', text: 'Rates rose, says the bank.' })
+    const first = await screen.findByRole('region', { name: 'Attempt 1 of 3' })
+    expect(first).toHaveTextContent('Rates rose.')
+    expect(first).toHaveTextContent('Sent back for another attempt · score 50%')
+    expect(first).toHaveTextContent('Names a source: not met (0%) — Say where the figure comes from.')
+    expect(screen.getByTestId('run-status')).toHaveTextContent('Running attempt 2 of 3…')
+    const second = await screen.findByRole('region', { name: 'Attempt 2 of 3' })
+    await vi.waitFor(() => expect(second).toHaveTextContent('Rates rose, says the bank.'))
+    expect(second).not.toHaveTextContent('Rates rose.Rates')
+
+    bridge.emit({ type: 'grading_failed', session_id: 'S3', iteration: 2, error: 'cannot reach the model API' })
+    bridge.emit({ type: 'finished', session_id: 'S3', status: 'completed', final_answer: 'Rates rose, says the bank.', error: null })
+    await vi.waitFor(() => expect(screen.getByTestId('run-status')).toHaveTextContent('Finished, but grading failed'))
+    expect(second).toHaveTextContent('This attempt could not be graded: cannot reach the model API')
   })
 
   test('Cancel sends run.cancel for this session and the run ends Canceled', async () => {

@@ -1,13 +1,20 @@
 /**
  * Run a task on one agent: `run.start`, then the answer as it streams in from
- * the engine's `text_delta` events for that session, tool calls in a compact
- * line each, Cancel (`run.cancel`), and the final status. It owns one run at a
- * time for the panel; it never shows events of another session.
+ * the engine's `text_delta` events for that session, rendered as Markdown,
+ * each model turn and each tool call its own block; a graded run shows each
+ * attempt ("Attempt 2 of 3") with the grader's verdict, score and
+ * per-criterion result under it. Cancel (`run.cancel`), a note when the model
+ * has gone quiet, and a headline that agrees with the outcome. It owns one
+ * run at a time for the panel; it never shows events of another session.
  */
 import { useEffect, useId, useRef, useState, type FormEvent, type KeyboardEvent } from 'react'
 import { Link } from 'react-router'
 import { ApiError, call, subscribe, type ApiEvent } from '../api'
-import { applyEvent, STATUS_LABEL, type RunView } from '../state/runView'
+import { applyEvent, emptyRun, headline, RESULT_LABEL, type Attempt, type RunView } from '../state/runView'
+import { Markdown } from './Markdown'
+
+/** After this long without a word from the model, the panel says so. */
+export const QUIET_AFTER_MS = 15_000
 
 export function RunPanel({ agent }: { agent: string }) {
   const ids = useId()
@@ -19,6 +26,8 @@ export function RunPanel({ agent }: { agent: string }) {
   const starting = useRef(false)
   // Events that arrive before run.start answers with the session id.
   const early = useRef<ApiEvent[]>([])
+  const lastEventAt = useRef(0)
+  const [quietFor, setQuietFor] = useState(0)
 
   useEffect(
     () =>
@@ -29,12 +38,26 @@ export function RunPanel({ agent }: { agent: string }) {
           if (starting.current) early.current.push(event)
           return
         }
-        if (id === session.current) setRun((view) => view && applyEvent(view, event))
+        if (id === session.current) {
+          lastEventAt.current = Date.now()
+          setQuietFor(0)
+          setRun((view) => view && applyEvent(view, event))
+        }
       }),
     [],
   )
 
   const running = run?.status === 'starting' || run?.status === 'running'
+
+  // A stalled stream is not silent: after a while the panel says the model is quiet.
+  useEffect(() => {
+    if (!running) return
+    const timer = window.setInterval(() => {
+      const quiet = Date.now() - lastEventAt.current
+      setQuietFor(quiet >= QUIET_AFTER_MS ? Math.floor(quiet / 1000) : 0)
+    }, 1000)
+    return () => window.clearInterval(timer)
+  }, [running])
 
   const start = async () => {
     if (running || !task.trim()) return
@@ -43,13 +66,15 @@ export function RunPanel({ agent }: { agent: string }) {
     early.current = []
     starting.current = true
     setStartError(undefined)
-    setRun({ text: '', tools: [], status: 'starting' })
+    lastEventAt.current = Date.now()
+    setQuietFor(0)
+    setRun(emptyRun())
     try {
       const { session_id } = await call('run.start', { agent, task })
       session.current = session_id
       setSessionId(session_id)
       const mine = early.current.filter((e) => e.session_id === session_id)
-      setRun((view) => mine.reduce(applyEvent, view ?? { text: '', tools: [], status: 'starting' }))
+      setRun((view) => mine.reduce(applyEvent, view ?? emptyRun()))
     } catch (e) {
       setRun(undefined)
       setStartError(e instanceof ApiError ? e.message : String(e))
@@ -117,22 +142,19 @@ export function RunPanel({ agent }: { agent: string }) {
       )}
       {run && (
         <div className="run-output">
-          <p className="run-status" role="status" data-testid="run-status">
-            {STATUS_LABEL[run.status] ?? run.status}
+          <p className={`run-status run-status-${headline(run).tone}`} role="status" data-testid="run-status">
+            {headline(run).text}
           </p>
-          {run.tools.length > 0 && (
-            <ul className="tool-lines" aria-label="Tool calls">
-              {run.tools.map((tool, i) => (
-                <li key={i} className={`tool-line tool-${tool.state}`}>
-                  <code>{tool.name}</code>{' '}
-                  {tool.state === 'running' ? '…' : tool.state === 'ok' ? 'done' : 'failed'}
-                </li>
-              ))}
-            </ul>
-          )}
           {run.retrying && <p className="muted">{run.retrying}</p>}
+          {running && quietFor > 0 && (
+            <p className="muted" data-testid="run-quiet">
+              No word from the model for {quietFor} seconds. Reverie waits up to 90 seconds, then tries again.
+            </p>
+          )}
           <div className="answer" aria-live="polite" aria-label="Answer" data-testid="run-answer" role="region">
-            {run.text}
+            {run.attempts.map((attempt) => (
+              <AttemptView key={attempt.number} attempt={attempt} />
+            ))}
           </div>
           {run.error && (
             <p className="notice notice-error" role="alert">
@@ -146,6 +168,59 @@ export function RunPanel({ agent }: { agent: string }) {
           )}
         </div>
       )}
+    </section>
+  )
+}
+
+function percent(score: number): string {
+  return `${Math.round(score * 100)}%`
+}
+
+/** One attempt: its turns and tool calls in order, then the grader's verdict. */
+function AttemptView({ attempt }: { attempt: Attempt }) {
+  const graded = attempt.number > 0
+  const title = graded ? `Attempt ${attempt.number} of ${attempt.of}` : undefined
+  const body = (
+    <>
+      {attempt.blocks.map((block, i) =>
+        block.kind === 'text' ? (
+          <Markdown key={i} text={block.text} className="turn" />
+        ) : (
+          <p key={i} className={`tool-line tool-${block.state}`}>
+            <code>{block.name}</code> {block.state === 'running' ? '…' : block.state === 'ok' ? 'done' : 'failed'}
+          </p>
+        ),
+      )}
+      {attempt.gradingError && (
+        <p className="notice notice-warn" data-testid="grading-failed">
+          This attempt could not be graded: {attempt.gradingError}
+        </p>
+      )}
+      {attempt.verdict && (
+        <div className={`verdict verdict-${attempt.verdict.result}`} data-testid="verdict">
+          <p className="verdict-line">
+            <strong>{RESULT_LABEL[attempt.verdict.result] ?? attempt.verdict.result}</strong> · score {percent(attempt.verdict.score)}
+          </p>
+          {attempt.verdict.explanation && <p className="muted">{attempt.verdict.explanation}</p>}
+          {attempt.verdict.criteria.length > 0 && (
+            <ul className="criteria" aria-label={`Criteria, attempt ${attempt.number}`}>
+              {attempt.verdict.criteria.map((c) => (
+                <li key={c.criterion_index} className={c.passed ? 'criterion-pass' : 'criterion-fail'}>
+                  <span aria-hidden="true">{c.passed ? '✓' : '✗'}</span> {c.name}: {c.passed ? 'met' : 'not met'} ({percent(c.score)})
+                  {!c.passed && c.gap && <span className="gap"> — {c.gap}</span>}
+                </li>
+              ))}
+            </ul>
+          )}
+        </div>
+      )}
+    </>
+  )
+  if (!graded) return <div className="attempt">{body}</div>
+  return (
+    <section className="attempt attempt-graded" aria-label={title}>
+      <h3 className="attempt-title">{title}</h3>
+      {body}
     </section>
   )
 }

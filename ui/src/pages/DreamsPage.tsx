@@ -15,6 +15,7 @@ import { DreamDetail } from '../components/dreams/DreamDetail'
 import { DreamDiary } from '../components/dreams/DreamDiary'
 import { DreamList } from '../components/dreams/DreamList'
 import { DreamNow } from '../components/dreams/DreamNow'
+import { OvernightCard } from '../components/dreams/OvernightCard'
 import { useCall } from '../state/useCall'
 import '../styles/memory.css'
 import '../styles/dreams.css'
@@ -94,6 +95,7 @@ export function DreamsPage() {
 
   return (
     <Page title="Dreams" description={description}>
+      {items && <OvernightCard items={items} onOpen={open} />}
       <DreamNow
         agents={agents.data}
         onStarted={(id) => {

@@ -3,6 +3,7 @@
  * agent, status, outcome and date; each opens its timeline. Subagent threads
  * are shown inside their lead's session, not here.
  */
+import { sessionBadge } from '../state/sessionBadge'
 import { useId, useMemo, useState } from 'react'
 import { Link } from 'react-router'
 import type { OutcomeFilter, SessionOverviewFilter, SessionStatus } from '../api'
@@ -153,7 +154,9 @@ export function SessionsPage() {
             <li key={s.id}>
               <Link to={`/sessions/${s.id}`} className="session-row">
                 <span className="session-task">{firstLine(s.task, 120) || '(no task)'}</span>
-                <span className={`status-badge status-${s.status}`}>{s.status}</span>
+                <span className={`status-badge tone-badge-${sessionBadge(s).tone}`} data-testid="session-badge">
+                  {sessionBadge(s).text}
+                </span>
                 <span className="session-meta">
                   {s.agent_name}
                   {s.thread_count > 0 && ` · ${s.thread_count} subagent thread${s.thread_count === 1 ? '' : 's'}`} ·{' '}

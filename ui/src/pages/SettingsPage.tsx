@@ -7,6 +7,7 @@ import { KeySettings } from '../components/KeySettings'
 import { Page } from '../components/Page'
 import { DataFolder } from '../components/settings/DataFolder'
 import { DreamSettings } from '../components/settings/DreamSettings'
+import { StartAtLogin } from '../components/settings/StartAtLogin'
 import { ManagedAgentsSettings } from '../components/settings/ManagedAgentsSettings'
 import { ProviderSettings } from '../components/settings/ProviderSettings'
 import '../styles/agents.css'
@@ -72,6 +73,7 @@ export function SettingsPage() {
             <h2 id="dreams-title">Dreams</h2>
             <p>While you are away, each agent reviews its recent sessions and tidies its memory.</p>
             <DreamSettings />
+            <StartAtLogin />
           </section>
           <section className="section" aria-labelledby="managed-title">
             <h2 id="managed-title">Claude Managed Agents</h2>

@@ -43,3 +43,27 @@ describe('agent draft', () => {
     expect(toggleTool(['custom'], 'memory', true)).toEqual(['memory', 'custom'])
   })
 })
+
+describe('limits', () => {
+  test('the defaults show until set; a change writes the settings; a bad value names its field', async () => {
+    const { draftFrom, changes, parseLimits } = await import('./agentDraft')
+    const base = { ...agent, settings: { keep: 'me' } }
+    const draft = draftFrom(base)
+    expect(draft.limits).toEqual({ max_turns: '30', max_minutes: '30', max_cost_usd: '', max_output_tokens: '200000' })
+    expect(changes(base, draft)).toEqual({})
+    const changed = { ...draft, limits: { ...draft.limits, max_turns: '60', max_cost_usd: '$0.50' } }
+    expect(changes(base, changed).settings).toEqual({
+      keep: 'me',
+      max_turns: 60,
+      max_wall_seconds: 1800,
+      max_output_tokens: 200000,
+      max_cost_usd: 0.5,
+    })
+    const bad = parseLimits({ ...draft.limits, max_turns: '0', max_minutes: 'soon' })
+    expect(bad).toEqual({ errors: { max_turns: 'Turns: a whole number from 1 to 1000.', max_minutes: 'Minutes: more than 0 and at most 1440 (a day).' } })
+    // An agent saved with a cost cap and 90 minutes reads back as such.
+    const saved = draftFrom({ ...agent, settings: { max_wall_seconds: 5400, max_cost_usd: 2 } })
+    expect(saved.limits.max_minutes).toBe('90')
+    expect(saved.limits.max_cost_usd).toBe('2')
+  })
+})

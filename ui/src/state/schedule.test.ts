@@ -4,11 +4,14 @@ import { describeNext, describeSchedule, parseBudget } from './schedule'
 describe('schedule words', () => {
   const now = new Date(2026, 10, 26, 14, 0)
 
-  test('the next dream relative to now, in local time', () => {
-    expect(describeNext(new Date(2026, 10, 26, 23, 30).toISOString(), now)).toBe('Tonight at 23:30')
-    expect(describeNext(new Date(2026, 10, 26, 16, 5).toISOString(), now)).toBe('Today at 16:05')
-    expect(describeNext(new Date(2026, 10, 27, 3, 0).toISOString(), now)).toBe('Tomorrow at 03:00')
-    expect(describeNext(new Date(2026, 11, 1, 3, 0).toISOString(), now)).toBe('Tue 1 Dec at 03:00')
+  test('the next dream relative to now, in local time, written the way the system writes dates', () => {
+    expect(describeNext(new Date(2026, 10, 26, 23, 30).toISOString(), now, 'en-GB')).toBe('Tonight at 23:30')
+    expect(describeNext(new Date(2026, 10, 26, 16, 5).toISOString(), now, 'en-GB')).toBe('Today at 16:05')
+    expect(describeNext(new Date(2026, 10, 27, 3, 0).toISOString(), now, 'en-GB')).toBe('Tomorrow at 03:00')
+    expect(describeNext(new Date(2026, 11, 1, 3, 0).toISOString(), now, 'en-GB')).toBe('Tue 1 Dec at 03:00')
+    // A US system: am/pm and month first.
+    expect(describeNext(new Date(2026, 10, 26, 23, 30).toISOString(), now, 'en-US')).toBe('Tonight at 11:30 PM')
+    expect(describeNext(new Date(2026, 11, 1, 3, 0).toISOString(), now, 'en-US')).toBe('Tue, Dec 1 at 03:00 AM')
     expect(describeNext(null, now)).toBe('Not scheduled')
     expect(describeNext('soon', now)).toBe('Not scheduled')
   })

@@ -11,16 +11,17 @@ function sameDay(a: Date, b: Date) {
 }
 
 /** When a dream comes next, in the machine's local time, relative to `now`. */
-export function describeNext(iso: string | null, now: Date = new Date()): string {
+export function describeNext(iso: string | null, now: Date = new Date(), locale?: string): string {
   if (!iso) return 'Not scheduled'
   const at = new Date(iso)
   if (Number.isNaN(at.getTime())) return 'Not scheduled'
-  const time = `${pad(at.getHours())}:${pad(at.getMinutes())}`
+  // The system's own way of writing times and dates (24 h or am/pm, day order).
+  const time = at.toLocaleTimeString(locale, { hour: '2-digit', minute: '2-digit' })
   if (sameDay(at, now)) return at.getHours() >= 18 || at.getHours() < 5 ? `Tonight at ${time}` : `Today at ${time}`
   const tomorrow = new Date(now)
   tomorrow.setDate(now.getDate() + 1)
   if (sameDay(at, tomorrow)) return `Tomorrow at ${time}`
-  const day = at.toLocaleDateString('en-GB', { weekday: 'short', day: 'numeric', month: 'short' })
+  const day = at.toLocaleDateString(locale, { weekday: 'short', day: 'numeric', month: 'short' })
   return `${day} at ${time}`
 }
 

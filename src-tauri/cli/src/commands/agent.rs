@@ -49,6 +49,19 @@ pub enum AgentCommand {
         /// turns the schedule off.
         #[arg(long, value_name = "SCHEDULE")]
         dream_schedule: Option<String>,
+        /// The most model turns one run may take (1-1000; default 30).
+        #[arg(long, value_name = "N")]
+        max_turns: Option<u32>,
+        /// The longest one run may take, in minutes (default 30).
+        #[arg(long, value_name = "N")]
+        max_minutes: Option<f64>,
+        /// The most one run may spend on the model, in US dollars; `none`
+        /// removes the cap (the default).
+        #[arg(long, value_name = "USD")]
+        max_cost: Option<String>,
+        /// The most output tokens one run may produce (default 200000).
+        #[arg(long, value_name = "N")]
+        max_output_tokens: Option<u64>,
     },
     /// Delete an agent with its sessions, dreams and own memory store.
     Delete {
@@ -147,8 +160,20 @@ pub fn run(ctx: &Context, cmd: AgentCommand) -> anyhow::Result<()> {
                     agent.dream_policy,
                     agent
                         .dream_schedule
+                        .as_ref()
                         .map(|s| format!(", {s}"))
                         .unwrap_or_default()
+                );
+                let limits = reverie_engine::runtime::Limits::for_agent(&agent);
+                println!(
+                    "limits:   {} turns, {}, {}, {} output tokens",
+                    limits.max_turns,
+                    reverie_engine::runtime::minutes_in_words(limits.max_wall_time),
+                    limits
+                        .max_cost_usd
+                        .map(|c| format!("${c:.2} of model cost"))
+                        .unwrap_or_else(|| "no cost cap".into()),
+                    limits.max_output_tokens
                 );
                 if !agent.system_prompt.is_empty() {
                     println!("system prompt:\n{}", agent.system_prompt);
@@ -164,7 +189,41 @@ pub fn run(ctx: &Context, cmd: AgentCommand) -> anyhow::Result<()> {
             default_rubric,
             dream_policy,
             dream_schedule,
+            max_turns,
+            max_minutes,
+            max_cost,
+            max_output_tokens,
         } => {
+            let max_cost_usd = match max_cost.as_deref() {
+                None => None,
+                Some("none") => Some(None),
+                Some(text) => Some(Some(text.trim_start_matches('$').parse::<f64>().map_err(
+                    |_| {
+                        reverie_engine::Error::Invalid(format!(
+                            "'{text}' is not an amount in dollars; use a number like 0.50, or none"
+                        ))
+                    },
+                )?)),
+            };
+            let changes = reverie_engine::runtime::LimitChanges {
+                max_turns,
+                max_minutes,
+                max_cost_usd,
+                max_output_tokens,
+            };
+            let settings = if changes.max_turns.is_some()
+                || changes.max_minutes.is_some()
+                || changes.max_cost_usd.is_some()
+                || changes.max_output_tokens.is_some()
+            {
+                let current = store.agent(&name)?;
+                Some(reverie_engine::runtime::with_limits(
+                    &current.settings,
+                    &changes,
+                )?)
+            } else {
+                None
+            };
             let none_clears = |v: Option<String>| v.map(|v| (v != "none").then_some(v));
             let default_rubric_id = match none_clears(default_rubric) {
                 Some(Some(rubric)) => Some(Some(store.rubric(&rubric)?.id)),
@@ -180,7 +239,7 @@ pub fn run(ctx: &Context, cmd: AgentCommand) -> anyhow::Result<()> {
                     default_rubric_id,
                     dream_policy: dream_policy.map(|p| p.parse()).transpose()?,
                     dream_schedule: none_clears(dream_schedule),
-                    settings: None,
+                    settings,
                 },
             )?;
             if ctx.json {

@@ -119,3 +119,45 @@ pub fn run(ctx: &Context, args: DaemonArgs) -> anyhow::Result<()> {
     })?;
     Ok(())
 }
+
+/// `reverie dream --due`: what the OS schedule runs while the app is
+/// closed. Runs the dreams whose slot has come (and slots missed while the
+/// machine slept, once), prints one line per dream, and exits.
+pub fn run_due(ctx: &Context) -> anyhow::Result<()> {
+    let store = Arc::new(reverie_engine::Store::open(&ctx.data_dir)?);
+    store.mark_interrupted_sessions()?;
+    dream::recover(&store)?;
+    let runtime = Arc::new(Runtime::new(store)?);
+    let scheduler = Scheduler::new(Arc::new(Dreamer::new(runtime)), Arc::new(SystemClock));
+    let tokio = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let outcomes = tokio.block_on(async {
+        let cancel = CancellationToken::new();
+        let stop = cancel.clone();
+        tokio::spawn(async move {
+            let _ = tokio::signal::ctrl_c().await;
+            stop.cancel();
+        });
+        scheduler.tick(&cancel).await
+    })?;
+    if ctx.json {
+        println!("{}", serde_json::to_string(&outcomes)?);
+        return Ok(());
+    }
+    if outcomes.is_empty() {
+        println!("No dream is due.");
+    }
+    for o in &outcomes {
+        let what = match &o.result {
+            SlotResult::Dreamed { dream_id, status } => {
+                format!("dream {dream_id} {}", status.as_str())
+            }
+            SlotResult::Skipped { reason } => format!("skipped: {reason}"),
+            SlotResult::Failed { error } => format!("failed: {error}"),
+            SlotResult::Waiting { reason } => format!("waiting: {reason}"),
+        };
+        println!("{}: {what}", o.agent);
+    }
+    Ok(())
+}

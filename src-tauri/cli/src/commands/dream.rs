@@ -24,12 +24,16 @@ pub struct DreamArgs {
     action: Option<DreamAction>,
     #[command(flatten)]
     run: DreamRunArgs,
+    /// Run every scheduled dream whose time has come, then exit (what the
+    /// OS schedule runs while the app is closed).
+    #[arg(long, conflicts_with = "agent")]
+    due: bool,
 }
 
 #[derive(Args)]
 pub struct DreamRunArgs {
     /// The agent whose sessions to review.
-    #[arg(long, required = true)]
+    #[arg(long, required_unless_present = "due")]
     agent: Option<String>,
     /// Review these sessions (comma-separated ids) instead of those since the last dream.
     #[arg(long, value_delimiter = ',', value_name = "IDS")]
@@ -103,6 +107,9 @@ enum DreamAction {
 }
 
 pub fn run(ctx: &Context, args: DreamArgs) -> anyhow::Result<()> {
+    if args.due {
+        return super::daemon::run_due(ctx);
+    }
     let store = ctx.store()?;
     dream::recover(store)?;
     let Some(action) = args.action else {
@@ -337,6 +344,7 @@ fn run_dream(ctx: &Context, args: DreamRunArgs) -> anyhow::Result<()> {
         session_ids: (!args.sessions.is_empty()).then_some(args.sessions),
         budget_tokens: args.budget_tokens,
         call_tokens: args.call_tokens,
+        context_tokens: None,
         instructions: args.instructions.unwrap_or_default(),
         mode: if args.create_new {
             DreamMode::CreateNew
@@ -398,13 +406,13 @@ fn run_dream(ctx: &Context, args: DreamRunArgs) -> anyhow::Result<()> {
         )
     };
     eprintln!(
-        "dream {} · {} edits · {} · {} tokens in, {} out · ${:.4}",
+        "dream {} · {} edits · {} · {} tokens in, {} out · {}",
         d.id,
         report.edits.len(),
         state,
         d.usage.input_tokens,
         d.usage.output_tokens,
-        d.cost_usd
+        output::money(&ctx.data_dir, &d.model, d.cost_usd)
     );
     Ok(())
 }

@@ -51,6 +51,7 @@ pub fn run(ctx: &Context, args: RunArgs) -> anyhow::Result<()> {
         .enable_all()
         .build()?;
     let json = ctx.json;
+    let agent_name = args.agent.clone();
     // A resumed session keeps going ungraded, as it started.
     let rubric = if args.resume.is_some() {
         None
@@ -125,14 +126,18 @@ pub fn run(ctx: &Context, args: RunArgs) -> anyhow::Result<()> {
     } else {
         lock(&answer).settle();
         println!();
+        let model = store
+            .agent(&agent_name)
+            .map(|a| a.model)
+            .unwrap_or_default();
         eprintln!(
-            "session {} · {} · {} turns · {} tokens in, {} out · ${:.4}",
+            "session {} · {} · {} turns · {} tokens in, {} out · {}",
             result.session_id,
             result.status.as_str(),
             result.turns,
             result.usage.input_tokens,
             result.usage.output_tokens,
-            result.cost_usd
+            output::money(&ctx.data_dir, &model, result.cost_usd)
         );
         if let Some(o) = &outcome {
             eprintln!(
@@ -149,6 +154,15 @@ pub fn run(ctx: &Context, args: RunArgs) -> anyhow::Result<()> {
     if let Some(o) = outcome {
         return match o.result {
             Some(OutcomeResult::Satisfied) => Ok(()),
+            // Grading itself failed (or the run stopped first): no grade
+            // was given, which is not the same as a failed one.
+            Some(OutcomeResult::Interrupted) => {
+                Err(anyhow::anyhow!("no grade was given: {}", o.explanation))
+            }
+            Some(OutcomeResult::Failed) => Err(anyhow::anyhow!(
+                "the grader found that the rubric does not apply to this output: {}",
+                o.explanation
+            )),
             result => Err(anyhow::anyhow!(
                 "the output did not satisfy the rubric ({}): {}",
                 result.map_or("undecided", |r| r.as_str()),

@@ -71,8 +71,13 @@ fn requested_budget(store: &Store, request: &DreamRequest) -> Option<i64> {
     })
 }
 
-/// Room kept in every call for instructions and the answer's framing.
+/// Room kept in every call for instructions and the answer's framing (less
+/// on a small model, where every token counts).
 const PROMPT_OVERHEAD: usize = 1_500;
+
+fn overhead(call: usize) -> usize {
+    PROMPT_OVERHEAD.min(call / 8)
+}
 const LEASE_TTL: Duration = Duration::from_secs(60);
 const LEASE_RENEWAL: Duration = Duration::from_secs(15);
 
@@ -98,6 +103,10 @@ pub struct DreamRequest {
     /// history than that is reviewed in chunks, then consolidated.
     #[serde(default)]
     pub call_tokens: Option<i64>,
+    /// The model's context window, when known (the agent's
+    /// `context_tokens` setting wins); calls and answers are sized to it.
+    #[serde(default)]
+    pub context_tokens: Option<i64>,
     #[serde(default)]
     pub instructions: String,
     #[serde(default = "default_mode")]
@@ -121,6 +130,7 @@ impl DreamRequest {
             session_ids: None,
             budget_tokens: None,
             call_tokens: None,
+            context_tokens: None,
             instructions: String::new(),
             mode: DreamMode::UpdateExisting,
             apply: None,
@@ -291,6 +301,7 @@ impl Dreamer {
     pub fn prepare(&self, request: &DreamRequest) -> Result<Dream> {
         let store = self.store();
         let agent = store.agent(&request.agent)?;
+        let request = &self.sized(request, &agent);
         let input = agent.default_store().ok_or_else(|| {
             Error::Invalid(format!(
                 "agent '{}' has no memory store to dream into",
@@ -344,11 +355,44 @@ impl Dreamer {
         created
     }
 
+    /// `request` with the model's context filled in: the agent's
+    /// `context_tokens` setting, else what the server said (once learned).
+    fn sized(&self, request: &DreamRequest, agent: &Agent) -> DreamRequest {
+        let mut request = request.clone();
+        if request.context_tokens.is_none() {
+            request.context_tokens = agent
+                .settings
+                .get("context_tokens")
+                .and_then(Value::as_i64)
+                .or_else(|| {
+                    let provider = self
+                        .runtime
+                        .providers()
+                        .get(agent.provider, self.store())
+                        .ok()?;
+                    crate::provider::known_context(provider.as_ref(), &agent.model).map(i64::from)
+                });
+        }
+        request
+    }
+
+    /// Asks the agent's server how much context its model holds (once per
+    /// process), so the dream sizes its calls to it.
+    pub async fn learn_context(&self, agent: &str) {
+        let Ok(agent) = self.store().agent(agent) else {
+            return;
+        };
+        if let Ok(provider) = self.runtime.providers().get(agent.provider, self.store()) {
+            crate::provider::learn_context(provider.as_ref(), &agent.model).await;
+        }
+    }
+
     /// What a dream with `request` would review and roughly cost, without
     /// running it or calling the model.
     pub fn estimate(&self, request: &DreamRequest) -> Result<DreamEstimate> {
         let store = self.store();
         let agent = store.agent(&request.agent)?;
+        let request = &self.sized(request, &agent);
         let input = agent.default_store().ok_or_else(|| {
             Error::Invalid(format!(
                 "agent '{}' has no memory store to dream into",
@@ -387,6 +431,7 @@ impl Dreamer {
         cancel: CancellationToken,
         progress: DreamProgressSink,
     ) -> Result<DreamReport> {
+        self.learn_context(&request.agent).await;
         let dream = self.prepare(&request)?;
         self.execute(dream, request.apply, cancel, progress).await
     }
@@ -522,6 +567,10 @@ impl Dreamer {
                 .as_u64()
                 .map(|c| c as usize)
                 .unwrap_or(DEFAULT_CALL_TOKENS as usize),
+            answer: recorded["answer_tokens"]
+                .as_u64()
+                .map(|c| c as u32)
+                .unwrap_or(MAX_ANSWER_TOKENS as u32),
         };
         let plan = plan(&store, &input, &sessions, &dream.instructions, limits)?;
         // Sessions prepare left for the next dream are part of the story.
@@ -546,7 +595,8 @@ impl Dreamer {
             estimated_tokens: plan.estimated_tokens,
             chunks: plan.chunks.len().max(1),
         });
-        let plan_record = json!({"call_tokens": limits.call, "notes": notes});
+        let plan_record =
+            json!({"call_tokens": limits.call, "answer_tokens": limits.answer, "notes": notes});
 
         let budget = review::Budget::new(limits.budget);
         let totals = Arc::new(Mutex::new(CallStats::default()));
@@ -605,6 +655,7 @@ impl Dreamer {
                         |v| review::validate_findings(v, &chunk_ids),
                         cancel,
                         budget,
+                        limits.answer,
                         on_attempt,
                     )
                     .await;
@@ -636,7 +687,9 @@ impl Dreamer {
                 level += 1;
                 let merge_room = limits
                     .call
-                    .saturating_sub(estimate_tokens(&review::merge_system()) + PROMPT_OVERHEAD)
+                    .saturating_sub(
+                        estimate_tokens(&review::merge_system()) + overhead(limits.call),
+                    )
                     .max(500);
                 let groups = group_findings(&findings, merge_room);
                 if level > 4 || groups.len() >= findings.len() {
@@ -677,6 +730,7 @@ impl Dreamer {
                             |v| review::validate_findings(v, known),
                             cancel,
                             budget,
+                            limits.answer,
                             on_attempt,
                         )
                         .await
@@ -721,6 +775,7 @@ impl Dreamer {
             |v| review::validate_proposal(v, &ctx),
             cancel,
             &budget,
+            limits.answer,
             &on_attempt,
         )
         .await
@@ -796,6 +851,8 @@ struct Limits {
     budget: usize,
     /// Input tokens of one call.
     call: usize,
+    /// Output tokens each call may answer with.
+    answer: u32,
 }
 
 fn limits_of(store: &Store, request: &DreamRequest) -> Result<Limits> {
@@ -805,17 +862,40 @@ fn limits_of(store: &Store, request: &DreamRequest) -> Result<Limits> {
             "a budget of {budget} tokens is too small for a dream; give at least {MIN_BUDGET_TOKENS}"
         )));
     }
-    let call = request.call_tokens.unwrap_or(DEFAULT_CALL_TOKENS);
-    if call < MIN_BUDGET_TOKENS {
-        return Err(Error::Invalid(format!(
-            "{call} tokens per call is too small for a dream; give at least {MIN_BUDGET_TOKENS}"
-        )));
+    // The answer and the prompt share the model's context.
+    let context = request.context_tokens.filter(|c| *c > 0);
+    let answer = match context {
+        Some(c) => (c / 4).clamp(MIN_ANSWER_TOKENS, MAX_ANSWER_TOKENS),
+        None => MAX_ANSWER_TOKENS,
+    };
+    let mut call = request.call_tokens.unwrap_or(DEFAULT_CALL_TOKENS);
+    if let Some(c) = context {
+        call = call.min(c - answer);
+    }
+    if call < MIN_CALL_TOKENS {
+        return Err(Error::Invalid(match context {
+            Some(c) => format!(
+                "the model's context of {c} tokens is too small for a dream, which needs at least {} for a call and its answer; use a model with a larger context",
+                MIN_CALL_TOKENS + MIN_ANSWER_TOKENS
+            ),
+            None => format!(
+                "{call} tokens per call is too small for a dream; give at least {MIN_CALL_TOKENS}"
+            ),
+        }));
     }
     Ok(Limits {
         budget: budget as usize,
         call: call.min(budget) as usize,
+        answer: answer as u32,
     })
 }
+
+/// The smallest call a dream can make: its instructions and a little history.
+pub const MIN_CALL_TOKENS: i64 = 1_500;
+/// The answer tokens asked for on a structured call, and the floor on a
+/// small model.
+const MAX_ANSWER_TOKENS: i64 = 16_000;
+const MIN_ANSWER_TOKENS: i64 = 512;
 
 fn budget_of(budget_tokens: Option<i64>) -> usize {
     budget_tokens
@@ -841,6 +921,7 @@ struct Plan {
     /// What will be left out or shortened, one sentence each.
     notes: Vec<String>,
     call_tokens: usize,
+    answer_tokens: u32,
 }
 
 impl Plan {
@@ -848,7 +929,7 @@ impl Plan {
         self.chunks.len() + 1
     }
     fn record(&self) -> Value {
-        json!({"call_tokens": self.call_tokens, "notes": self.notes, "deferred": self.deferred.len()})
+        json!({"call_tokens": self.call_tokens, "answer_tokens": self.answer_tokens, "notes": self.notes, "deferred": self.deferred.len()})
     }
 }
 
@@ -891,11 +972,11 @@ fn plan(
     let reduce_fixed = estimate_tokens(&review::reduce_system())
         + estimate_tokens(&memory_text)
         + estimate_tokens(&instructions)
-        + PROMPT_OVERHEAD;
+        + overhead(limits.call);
     let call = limits.call;
     // The reduce call must hold the memory and still have room for what the
     // sessions showed; otherwise nothing could be said about them.
-    let min_evidence = 1_000;
+    let min_evidence = (limits.call / 4).min(1_000);
     if reduce_fixed + min_evidence > call {
         return Err(Error::Invalid(format!(
             "the memory store '{}' is about {} tokens, too big for one call of {call} tokens with room for what the sessions showed; raise the tokens per call or the budget, or make the memory smaller",
@@ -906,8 +987,9 @@ fn plan(
     // Keep a tenth of the budget for retries and answers longer than
     // estimated.
     let usable = limits.budget - limits.budget / 10;
-    let map_fixed =
-        estimate_tokens(&review::map_system()) + estimate_tokens(&instructions) + PROMPT_OVERHEAD;
+    let map_fixed = estimate_tokens(&review::map_system())
+        + estimate_tokens(&instructions)
+        + overhead(limits.call);
     let room = call.saturating_sub(map_fixed).max(500);
     let mut notes = Vec::new();
     let total: usize = all.iter().map(|r| r.tokens).sum();
@@ -927,6 +1009,7 @@ fn plan(
             chunks: Vec::new(),
             notes,
             call_tokens: call,
+            answer_tokens: limits.answer,
         });
     }
 
@@ -986,6 +1069,7 @@ fn plan(
         chunks,
         notes,
         call_tokens: call,
+        answer_tokens: limits.answer,
     })
 }
 
@@ -1106,13 +1190,13 @@ impl From<Error> for Failure {
 fn call_failure(e: CallError, doing: &str) -> Failure {
     match e {
         CallError::Canceled => Failure::Canceled,
-        CallError::OverBudget { limit, spent } => Failure::Error(Error::Invalid(format!(
+        CallError::OverBudget { limit, spent } => Failure::Error(Error::Model(format!(
             "the dream reached its budget of {limit} tokens ({spent} sent) while {doing}; memory was not changed — raise the budget or review fewer sessions"
         ))),
-        CallError::Provider(p) => Failure::Error(Error::Invalid(format!(
-            "the model call failed while {doing}: {p}"
+        CallError::Provider(p) => Failure::Error(Error::Model(format!(
+            "the model call failed while {doing}: {p}; memory was not changed"
         ))),
-        CallError::Invalid(msg) => Failure::Error(Error::Invalid(format!(
+        CallError::Invalid(msg) => Failure::Error(Error::Model(format!(
             "the model's answer was invalid twice while {doing} ({msg}); the dream stopped and memory was not changed"
         ))),
     }

@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
 use crate::memory_path;
+use crate::provider::structured;
 use crate::provider::{
     ContentBlock, Message, ModelRequest, Provider, ProviderError, Tool, ToolChoice,
 };
@@ -417,6 +418,11 @@ impl Budget {
     pub fn spent(&self) -> usize {
         *self.spent.lock().unwrap_or_else(|p| p.into_inner())
     }
+    /// Counts tokens already sent (a call asked again in another form).
+    fn charge(&self, tokens: usize) {
+        *self.spent.lock().unwrap_or_else(|p| p.into_inner()) += tokens;
+    }
+
     fn reserve(&self, tokens: usize) -> bool {
         let mut spent = self.spent.lock().unwrap_or_else(|p| p.into_inner());
         if *spent + tokens > self.limit {
@@ -454,6 +460,7 @@ pub async fn structured_call<T>(
     validate: impl Fn(&Value) -> Result<T, String>,
     cancel: &CancellationToken,
     budget: &Budget,
+    max_tokens: u32,
     on_attempt: &(dyn Fn(&Attempt<'_>) + Send + Sync),
 ) -> Result<T, CallError> {
     let name = tool.name.clone();
@@ -461,7 +468,7 @@ pub async fn structured_call<T>(
     request.system = Some(system);
     request.tools = vec![tool];
     request.tool_choice = Some(ToolChoice::Tool { name: name.clone() });
-    request.max_tokens = 16_000;
+    request.max_tokens = max_tokens;
     let mut last_error = String::new();
     for attempt in 0..2 {
         if cancel.is_cancelled() {
@@ -475,23 +482,34 @@ pub async fn structured_call<T>(
             });
         }
         let started = Instant::now();
-        let result = provider.stream_turn(&request, cancel, &mut |_| {}).await;
+        let result = structured::ask(provider, &request, cancel).await;
         let model_time = started.elapsed();
-        let response = match result {
+        let reply = match result {
             Ok(r) => r,
             Err(_) if cancel.is_cancelled() => return Err(CallError::Canceled),
             Err(e) => return Err(CallError::Provider(e)),
         };
-        let call = response.message.tool_uses().find(|(_, n, _)| *n == name);
-        let outcome = match call {
-            Some((_, _, input)) => validate(input),
-            None => Err(format!("you must answer by calling the {name} tool")),
+        // A server that needed another form was asked more than once.
+        if reply.responses.len() > 1 {
+            budget.charge(tokens * (reply.responses.len() - 1));
+        }
+        let outcome = match &reply.input {
+            Some(input) => validate(input),
+            None => Err(format!(
+                "answer with the {name} tool's input: one JSON object that matches its schema"
+            )),
         };
+        let mut usage = Usage::default();
+        let mut cost_usd = 0.0;
+        for r in &reply.responses {
+            usage += crate::runtime::thread::store_usage(&r.usage);
+            cost_usd += r.cost_usd.unwrap_or(0.0);
+        }
         let mut report = Attempt {
-            usage: crate::runtime::thread::store_usage(&response.usage),
-            cost_usd: response.cost_usd.unwrap_or(0.0),
+            usage,
+            cost_usd,
             model_time,
-            tokens_sent: tokens,
+            tokens_sent: tokens * reply.responses.len().max(1),
             error: None,
             retrying: false,
         };

@@ -22,9 +22,10 @@ use tokio_util::sync::CancellationToken;
 use crate::outcome::checks::{FileContent, Output, run_exact_checks};
 use crate::outcome::rubric::{CriterionKind, Rubric};
 use crate::outcome::verdict::{CriterionVerdict, Score, score};
+use crate::provider::structured;
 use crate::provider::{
-    ContentBlock, Message, ModelRequest, ModelResponse, Provider, ProviderError, Role, StreamEvent,
-    Tool, ToolChoice, Usage,
+    ContentBlock, Message, ModelRequest, ModelResponse, Provider, ProviderError, Tool, ToolChoice,
+    Usage,
 };
 
 /// The tool the grader model must call with its verdicts.
@@ -436,23 +437,31 @@ impl Grader {
             grade.explanation = summary(rubric, &grade.verdicts);
             return Ok(grade);
         }
-        let mut request = build_request(&self.model, self.max_tokens, task, rubric, output, &exact);
+        let first = build_request(&self.model, self.max_tokens, task, rubric, output, &exact);
+        let mut request = first.clone();
         let mut last_error = String::new();
         for _attempt in 0..2 {
             let started = Instant::now();
-            let mut ignore = |_: StreamEvent| {};
-            let response = tokio::select! {
-                r = self.provider.stream_turn(&request, cancel, &mut ignore) => r,
+            let reply = tokio::select! {
+                r = structured::ask(self.provider.as_ref(), &request, cancel) => r,
                 _ = cancel.cancelled() => return Err(GradeError::Canceled),
             };
             grade.model_ms += started.elapsed().as_millis() as u64;
-            let response = match response {
+            let reply = match reply {
                 Err(_) if cancel.is_cancelled() => return Err(GradeError::Canceled),
                 r => r?,
             };
-            grade.requests += 1;
-            add_usage(&mut grade, &response);
-            match judged_from(&response, rubric, output) {
+            for response in &reply.responses {
+                grade.requests += 1;
+                add_usage(&mut grade, response);
+            }
+            let judged = match &reply.input {
+                Some(input) => validate(input, rubric, output),
+                None => Err(format!(
+                    "the answer was not the input of {TOOL_NAME} (one JSON object matching its schema)"
+                )),
+            };
+            match judged {
                 Ok(judged) => {
                     grade.applies = judged.applies;
                     grade.unquoted_evidence = judged.unquoted_evidence;
@@ -468,7 +477,14 @@ impl Grader {
                 }
                 Err(mistake) => {
                     last_error = mistake.clone();
-                    retry_with(&mut request, &response, &mistake);
+                    // The retry carries the mistake, not the failed answer,
+                    // so it fits a small context as well as the first ask.
+                    request = first.clone();
+                    if let Some(m) = request.messages.first_mut() {
+                        m.content.push(ContentBlock::text(format!(
+                            "Your previous verdict was not accepted: {mistake}. Call {TOOL_NAME} again with the corrected verdict."
+                        )));
+                    }
                 }
             }
         }
@@ -484,47 +500,6 @@ fn add_usage(grade: &mut Grade, response: &ModelResponse) {
     grade.usage.cache_read_input_tokens += u.cache_read_input_tokens;
     grade.cost_usd += response.cost_usd.unwrap_or(0.0);
     grade.model = response.model.clone();
-}
-
-fn judged_from(
-    response: &ModelResponse,
-    rubric: &Rubric,
-    output: &Output,
-) -> Result<JudgedVerdicts, String> {
-    let input = response
-        .message
-        .tool_uses()
-        .find(|(_, name, _)| *name == TOOL_NAME)
-        .map(|(_, _, input)| input)
-        .ok_or_else(|| format!("the answer did not call {TOOL_NAME}"))?;
-    validate(input, rubric, output)
-}
-
-/// Extends the conversation so the model sees its mistake and answers again.
-fn retry_with(request: &mut ModelRequest, response: &ModelResponse, mistake: &str) {
-    let note = format!(
-        "Your verdict was not accepted: {mistake}. Call {TOOL_NAME} again with the corrected verdict."
-    );
-    let call = response
-        .message
-        .tool_uses()
-        .find(|(_, name, _)| *name == TOOL_NAME)
-        .map(|(id, _, _)| id.to_string());
-    match call {
-        Some(id) => {
-            request.messages.push(response.message.clone());
-            request.messages.push(Message {
-                role: Role::User,
-                content: vec![ContentBlock::tool_result(id, note, true)],
-            });
-        }
-        None => {
-            // Without a tool call there is nothing to answer; ask afresh.
-            if let Some(first) = request.messages.first_mut() {
-                first.content.push(ContentBlock::text(note));
-            }
-        }
-    }
 }
 
 /// A one-line explanation when the model gave none (or was not asked).

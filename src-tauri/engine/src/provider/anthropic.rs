@@ -126,6 +126,11 @@ pub fn request_body(request: &ModelRequest) -> Value {
 
 #[async_trait::async_trait]
 impl Provider for AnthropicProvider {
+    /// Every current Claude model holds 200,000 tokens (the catalogue's figure).
+    async fn context_tokens(&self, model: &str) -> Option<u32> {
+        model.starts_with("claude").then_some(200_000)
+    }
+
     fn kind(&self) -> ProviderKind {
         ProviderKind::Anthropic
     }

@@ -44,6 +44,12 @@ pub enum ProviderError {
     #[error("the model API refused the request (HTTP {status}): {message}")]
     InvalidRequest { status: u16, message: String },
 
+    /// The prompt and the answer asked for do not fit the model's context.
+    #[error(
+        "the conversation no longer fits the model's context window: start a new session or shorten the task, pick a model with a larger context, or set the context size in the agent's settings if the server was started with a larger one ({message})"
+    )]
+    ContextOverflow { message: String },
+
     #[error("rate limited by the model API: wait a minute or run fewer agents at once ({message})")]
     RateLimited {
         message: String,
@@ -218,6 +224,22 @@ impl ProviderError {
                 )
             }
         });
+        let lower = message.to_ascii_lowercase();
+        let overflow = [
+            "exceed_context_size",
+            "exceeds the context",
+            "context length",
+            "context_length_exceeded",
+            "maximum context",
+            "context window",
+            "too many tokens",
+            "n_ctx",
+        ]
+        .iter()
+        .any(|w| lower.contains(w));
+        if overflow && matches!(status, 400 | 413 | 422) {
+            return ProviderError::ContextOverflow { message };
+        }
         match status {
             401 => ProviderError::unauthorized(message),
             403 => ProviderError::Forbidden { message },
@@ -255,13 +277,55 @@ impl ProviderError {
     }
 }
 
-/// The innermost cause, e.g. "connection reset by peer".
+/// The innermost cause in words, e.g. "the server closed the connection",
+/// without the operating system's error numbers.
 fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
     let mut cur = err;
     while let Some(next) = cur.source() {
         cur = next;
     }
-    cur.to_string()
+    plain_cause(&cur.to_string())
+}
+
+/// "Connection reset by peer (os error 104)" -> "the server closed the
+/// connection": OS codes dropped, the usual causes said plainly.
+pub(crate) fn plain_cause(cause: &str) -> String {
+    let mut text = cause.trim().to_string();
+    while let Some(at) = text.find("(os error") {
+        let end = text[at..]
+            .find(')')
+            .map(|e| at + e + 1)
+            .unwrap_or(text.len());
+        text.replace_range(at..end, "");
+        text = text.trim().to_string();
+    }
+    let lower = text.to_lowercase();
+    let plain = [
+        ("connection reset", "the server closed the connection"),
+        ("broken pipe", "the server closed the connection"),
+        ("connection refused", "the server refused the connection"),
+        ("connection aborted", "the connection was cut"),
+        ("network is unreachable", "the network is unreachable"),
+        ("timed out", "the connection timed out"),
+        (
+            "unexpected eof",
+            "the server closed the connection before the reply was complete",
+        ),
+        (
+            "end of file",
+            "the server closed the connection before the reply was complete",
+        ),
+    ];
+    for (needle, words) in plain {
+        if lower.contains(needle) {
+            return words.to_string();
+        }
+    }
+    if text.is_empty() {
+        "the connection was lost".to_string()
+    } else {
+        text
+    }
 }
 
 /// An HTML page rather than an API's JSON or text.
@@ -294,6 +358,23 @@ fn envelope_message(body: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn network_causes_are_sentences_without_os_codes() {
+        assert_eq!(
+            plain_cause("Connection reset by peer (os error 104)"),
+            "the server closed the connection"
+        );
+        assert_eq!(
+            plain_cause("Connection refused (os error 111)"),
+            "the server refused the connection"
+        );
+        assert_eq!(plain_cause("something odd (os error 5)"), "something odd");
+        let e = ProviderError::Disconnected {
+            detail: plain_cause("Connection reset by peer (os error 104)"),
+        };
+        assert!(!e.to_string().contains("os error"), "{e}");
+    }
 
     #[test]
     fn envelope_messages_are_used() {

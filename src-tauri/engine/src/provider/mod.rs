@@ -34,6 +34,7 @@ pub(crate) mod http;
 pub mod openai;
 pub mod pricing;
 pub mod retry;
+pub mod structured;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -203,6 +204,12 @@ pub fn build(
 pub trait Provider: Send + Sync {
     fn kind(&self) -> ProviderKind;
 
+    /// Which server this is (its base URL), so what a server can do is
+    /// remembered per server. Never holds a key.
+    fn identity(&self) -> String {
+        String::new()
+    }
+
     /// Run one model turn. Every event is handed to `on_event` as soon as
     /// it is read. Transient failures are retried; a retry is announced
     /// with [`StreamEvent::Retrying`], after which the caller must discard
@@ -219,6 +226,46 @@ pub trait Provider: Send + Sync {
     /// The model ids the server offers (`GET /v1/models`), in its order.
     /// A local server names its own models, so a picker asks it.
     async fn list_models(&self) -> Result<Vec<String>, ProviderError>;
+
+    /// How many tokens `model`'s context window holds, as the server (or
+    /// the model catalogue) says; `None` when it cannot tell.
+    async fn context_tokens(&self, _model: &str) -> Option<u32> {
+        None
+    }
+}
+
+/// What each server and model's context holds, once learned.
+static CONTEXTS: std::sync::LazyLock<std::sync::Mutex<std::collections::HashMap<String, u32>>> =
+    std::sync::LazyLock::new(Default::default);
+
+fn context_key(provider: &dyn Provider, model: &str) -> String {
+    format!(
+        "{}\u{0}{}\u{0}{model}",
+        provider.kind().as_str(),
+        provider.identity()
+    )
+}
+
+/// The model's context window, asked of the server once per process.
+pub async fn learn_context(provider: &dyn Provider, model: &str) -> Option<u32> {
+    if let Some(known) = known_context(provider, model) {
+        return Some(known);
+    }
+    let tokens = provider.context_tokens(model).await?;
+    CONTEXTS
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(context_key(provider, model), tokens);
+    Some(tokens)
+}
+
+/// The model's context window if it was learned already (no request).
+pub fn known_context(provider: &dyn Provider, model: &str) -> Option<u32> {
+    CONTEXTS
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .get(&context_key(provider, model))
+        .copied()
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -410,6 +457,9 @@ pub struct ModelRequest {
     pub betas: Vec<String>,
     /// Stream the reply (the default); `false` asks for one JSON body.
     pub stream: bool,
+    /// OpenAI-compatible servers only: `response_format` as sent (a JSON
+    /// Schema the answer must follow). Anthropic ignores it.
+    pub response_format: Option<serde_json::Value>,
 }
 
 impl ModelRequest {
@@ -428,6 +478,7 @@ impl ModelRequest {
             cache: CachePolicy::Auto,
             betas: Vec::new(),
             stream: true,
+            response_format: None,
         }
     }
 }

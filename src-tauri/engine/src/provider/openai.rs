@@ -110,6 +110,9 @@ pub fn request_body(request: &ModelRequest) -> Value {
             ToolChoice::Tool { name } => json!({"type": "function", "function": {"name": name}}),
         };
     }
+    if let Some(format) = &request.response_format {
+        body["response_format"] = format.clone();
+    }
     if let Some(t) = request.temperature {
         body["temperature"] = json!(t);
     }
@@ -162,6 +165,10 @@ fn push_message(out: &mut Vec<Value>, message: &Message) {
 
 #[async_trait::async_trait]
 impl Provider for OpenAiProvider {
+    fn identity(&self) -> String {
+        crate::redact::mask_url_credentials(&self.config.base_url).into_owned()
+    }
+
     fn kind(&self) -> ProviderKind {
         ProviderKind::OpenAi
     }
@@ -179,6 +186,52 @@ impl Provider for OpenAiProvider {
             body: Bytes::from(request_body(request).to_string()),
         };
         retry::run(&turn, cancel, on_event).await
+    }
+
+    /// Local servers say how much context they were started with:
+    /// llama.cpp in `GET /props` (`default_generation_settings.n_ctx`) or
+    /// its model list (`meta.n_ctx`), vLLM as `max_model_len`, LM Studio as
+    /// `loaded_context_length` / `max_context_length`, others as
+    /// `context_length`.
+    async fn context_tokens(&self, model: &str) -> Option<u32> {
+        let mut listing = ModelRequest::new(String::new(), Vec::new());
+        listing.stream = false;
+        let mut headers = self.headers(&listing).ok()?;
+        headers.remove(CONTENT_TYPE);
+        let base = self.config.base_url.trim().trim_end_matches('/');
+        let root = base.strip_suffix("/v1").unwrap_or(base);
+        let as_u32 = |v: &Value| {
+            v.as_u64()
+                .filter(|n| *n > 0 && *n < u64::from(u32::MAX))
+                .map(|n| n as u32)
+        };
+        if let Ok(url) = http::endpoint(root, "/props", ProviderKind::OpenAi.base_url_var()) {
+            if let Ok(props) = http::get_json(&url, headers.clone(), &self.config, API).await {
+                let n = &props["default_generation_settings"];
+                if let Some(n) = as_u32(&n["n_ctx"]).or_else(|| as_u32(&props["n_ctx"])) {
+                    return Some(n);
+                }
+            }
+        }
+        let url = http::endpoint(base, "/models", ProviderKind::OpenAi.base_url_var()).ok()?;
+        let list = http::get_json(&url, headers, &self.config, API)
+            .await
+            .ok()?;
+        let entry = list["data"]
+            .as_array()?
+            .iter()
+            .find(|m| m["id"] == model)
+            .or_else(|| list["data"].as_array()?.first())?;
+        [
+            "max_model_len",
+            "loaded_context_length",
+            "context_length",
+            "max_context_length",
+        ]
+        .iter()
+        .find_map(|k| as_u32(&entry[*k]))
+        .or_else(|| as_u32(&entry["meta"]["n_ctx"]))
+        .or_else(|| as_u32(&entry["meta"]["n_ctx_train"]))
     }
 
     async fn list_models(&self) -> Result<Vec<String>, ProviderError> {

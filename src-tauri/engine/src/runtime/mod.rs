@@ -83,6 +83,91 @@ impl Limits {
     }
 }
 
+/// Changes to an agent's limits, as the user gives them (`None` keeps a
+/// limit; `max_cost_usd: Some(None)` removes the cost cap).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct LimitChanges {
+    pub max_turns: Option<u32>,
+    pub max_minutes: Option<f64>,
+    pub max_cost_usd: Option<Option<f64>>,
+    pub max_output_tokens: Option<u64>,
+}
+
+/// The agent's settings with `changes` applied, or a sentence naming the
+/// field that is out of range.
+pub fn with_limits(settings: &Value, changes: &LimitChanges) -> Result<Value> {
+    let mut out = match settings {
+        Value::Object(map) => map.clone(),
+        _ => serde_json::Map::new(),
+    };
+    if let Some(turns) = changes.max_turns {
+        if !(1..=1000).contains(&turns) {
+            return Err(Error::Invalid(format!(
+                "The turn limit must be between 1 and 1000 (you gave {turns})."
+            )));
+        }
+        out.insert("max_turns".into(), turns.into());
+    }
+    if let Some(minutes) = changes.max_minutes {
+        if !(minutes.is_finite() && minutes > 0.0 && minutes <= 24.0 * 60.0) {
+            return Err(Error::Invalid(format!(
+                "The time limit must be more than 0 and at most 1440 minutes (a day); you gave {minutes}."
+            )));
+        }
+        out.insert("max_wall_seconds".into(), (minutes * 60.0).round().into());
+    }
+    match changes.max_cost_usd {
+        Some(Some(cost)) if !(cost.is_finite() && cost > 0.0) => {
+            return Err(Error::Invalid(format!(
+                "The cost limit must be more than $0 (you gave {cost}); to have no cost limit, clear it."
+            )));
+        }
+        Some(Some(cost)) => {
+            out.insert("max_cost_usd".into(), cost.into());
+        }
+        Some(None) => {
+            out.remove("max_cost_usd");
+        }
+        None => {}
+    }
+    if let Some(tokens) = changes.max_output_tokens {
+        if tokens < 100 {
+            return Err(Error::Invalid(format!(
+                "The output limit must be at least 100 tokens (you gave {tokens})."
+            )));
+        }
+        out.insert("max_output_tokens".into(), tokens.into());
+    }
+    Ok(Value::Object(out))
+}
+
+/// "30 minutes", "90 seconds": a wall-time limit in words.
+pub fn minutes_in_words(d: Duration) -> String {
+    let secs = d.as_secs();
+    if secs >= 60 && secs % 60 == 0 {
+        let m = secs / 60;
+        format!(
+            "{m} minute{} of running time",
+            if m == 1 { "" } else { "s" }
+        )
+    } else {
+        format!("{secs} seconds of running time")
+    }
+}
+
+/// The sentence a run ends with when it reaches a limit: which limit, and
+/// where the user changes it (the app and the command line).
+pub fn limit_message(limit: &str, agent: Option<&str>, option: &str) -> String {
+    match agent {
+        Some(name) => format!(
+            "stopped at the limit of {limit}; to let it go further, change the limit in Agents → {name} → Limits, or run: reverie agent update \"{name}\" {option} N"
+        ),
+        None => format!(
+            "stopped at the limit of {limit}; to let it go further, change the agent's limit in Agents → Limits, or with reverie agent update {option}"
+        ),
+    }
+}
+
 /// What a whole run (a lead and all its subagents) may spend together.
 #[derive(Debug)]
 pub struct Budget {
@@ -106,22 +191,23 @@ impl Budget {
         s.1 += cost;
     }
 
-    /// Which limit is used up, if any.
-    pub fn exceeded(&self) -> Option<String> {
+    /// Which limit is used up, if any: the limit in words and the
+    /// `reverie agent update` option that changes it.
+    pub fn exceeded(&self) -> Option<(String, &'static str)> {
         let (tokens, cost) = *self.spent.lock().unwrap_or_else(|p| p.into_inner());
         if tokens >= self.limits.max_output_tokens {
-            return Some(format!("{} output tokens", self.limits.max_output_tokens));
+            return Some((
+                format!("{} output tokens", self.limits.max_output_tokens),
+                "--max-output-tokens",
+            ));
         }
         if let Some(max) = self.limits.max_cost_usd {
             if cost >= max {
-                return Some(format!("${max:.2} of model cost"));
+                return Some((format!("${max:.2} of model cost"), "--max-cost"));
             }
         }
         if self.started.elapsed() >= self.limits.max_wall_time {
-            return Some(format!(
-                "{} seconds of wall time",
-                self.limits.max_wall_time.as_secs()
-            ));
+            return Some((minutes_in_words(self.limits.max_wall_time), "--max-minutes"));
         }
         None
     }
@@ -167,13 +253,32 @@ pub enum Progress {
         delay_ms: u64,
         error: String,
     },
+    /// A graded run starts attempt `iteration` of `max_iterations`; what
+    /// streams next belongs to that attempt.
+    AttemptStarted {
+        session_id: String,
+        iteration: u32,
+        max_iterations: u32,
+    },
     /// The grader's verdict on one iteration of an outcome.
     Verdict {
         session_id: String,
         outcome_id: String,
         iteration: u32,
+        max_iterations: u32,
         result: crate::store::OutcomeResult,
         score: f64,
+        /// The grader's explanation, in its words.
+        explanation: String,
+        /// One verdict per criterion, in rubric order.
+        criteria: Vec<crate::outcome::verdict::CriterionVerdict>,
+    },
+    /// Grading itself failed (the grader model could not be reached or
+    /// answered nonsense): the answer stands ungraded.
+    GradingFailed {
+        session_id: String,
+        iteration: u32,
+        error: String,
     },
     Finished {
         session_id: String,

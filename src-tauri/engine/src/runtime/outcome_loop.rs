@@ -255,10 +255,22 @@ impl Runtime {
             .providers
             .get(kind, &self.store)
             .map_err(|e| Error::Invalid(e.to_string()))?;
+        // Sized to the model's context when it is known (a 4k local model
+        // cannot answer in 4,096 tokens and still read the output).
+        let context = agent
+            .settings
+            .get("context_tokens")
+            .and_then(Value::as_u64)
+            .map(|c| c as u32)
+            .or_else(|| crate::provider::known_context(provider.as_ref(), &model));
+        let max_tokens = match context {
+            Some(c) => GRADER_MAX_TOKENS.min((c / 4).max(256)),
+            None => GRADER_MAX_TOKENS,
+        };
         Ok(Grader {
             provider,
             model,
-            max_tokens: GRADER_MAX_TOKENS,
+            max_tokens,
         })
     }
 
@@ -295,7 +307,7 @@ impl Runtime {
         grader
             .grade(&session.task, rubric, &output, cancel)
             .await
-            .map_err(|e| Error::Invalid(e.to_string()))
+            .map_err(|e| Error::Model(format!("the grader could not grade this output: {e}")))
     }
 
     /// Runs an agent on a task as a new session and grades each pass
@@ -463,6 +475,11 @@ impl Runtime {
         let mut messages = vec![Message::user(task)];
         let mut turns = 0;
         for iteration in 1..=max_iterations {
+            progress.emit(Progress::AttemptStarted {
+                session_id: session_id.clone(),
+                iteration,
+                max_iterations,
+            });
             // Each pass gets the agent's full turn limit.
             env.limits.max_turns = turns + turns_per_pass;
             let end = thread::run(env, &session_id, messages, turns).await?;
@@ -505,6 +522,13 @@ impl Runtime {
                             json!({"message": why, "source": "grader"}),
                         ),
                     )?;
+                    if status != SessionStatus::Canceled {
+                        progress.emit(Progress::GradingFailed {
+                            session_id: session_id.clone(),
+                            iteration,
+                            error: why.clone(),
+                        });
+                    }
                     self.log_interrupted(&session_id, outcome, iteration, &why)?;
                     return Ok(LoopEnd {
                         end: thread::ThreadEnd { status, ..end },
@@ -518,8 +542,11 @@ impl Runtime {
                 session_id: session_id.clone(),
                 outcome_id: outcome.id.clone(),
                 iteration,
+                max_iterations,
                 result,
                 score: grade.score.weighted_score,
+                explanation: grade.explanation.clone(),
+                criteria: grade.verdicts.clone(),
             });
             if result != OutcomeResult::NeedsRevision {
                 return Ok(LoopEnd {

@@ -92,17 +92,23 @@ pub(crate) async fn run(
                 turns: turn,
             });
         }
-        if let Some(limit) = env.budget.exceeded().or_else(|| {
-            (turn >= env.limits.max_turns).then(|| format!("{} turns", env.limits.max_turns))
+        if let Some((limit, option)) = env.budget.exceeded().or_else(|| {
+            (turn >= env.limits.max_turns)
+                .then(|| (format!("{} turns", env.limits.max_turns), "--max-turns"))
         }) {
             env.store.append_event(
                 session_id,
                 &NewEvent::new(EventKind::LimitReached, json!({"limit": limit})),
             )?;
+            // Names the agent, so the message says where to change the limit.
+            let agent = env
+                .store
+                .session(session_id)
+                .ok()
+                .and_then(|s| env.store.agent(&s.agent_id).ok())
+                .map(|a| a.name);
             return Ok(ThreadEnd::failed(
-                format!(
-                    "stopped at the limit of {limit}; raise it in the agent's settings to let it go further"
-                ),
+                super::limit_message(&limit, agent.as_deref(), option),
                 turn,
             ));
         }
@@ -232,14 +238,26 @@ pub(crate) async fn run(
             }
             StopReason::PauseTurn => {}
             StopReason::MaxTokens => {
+                // Stopped short of the tokens asked for: the model's context
+                // filled up, not the per-turn output limit.
+                let context_full =
+                    response.usage.output_tokens < u64::from(env.limits.max_tokens_per_turn);
+                let (limit, why) = if context_full {
+                    (
+                        "the model's context window".to_string(),
+                        "the answer was cut off because the conversation filled the model's context window; start a new session with a shorter task, or use a model (or a local server setting) with a larger context".to_string(),
+                    )
+                } else {
+                    (
+                        format!("{} output tokens in one turn", env.limits.max_tokens_per_turn),
+                        "the answer was cut off at the output limit of one turn; raise \"max tokens per turn\" in the agent's settings".to_string(),
+                    )
+                };
                 env.store.append_event(
                     session_id,
-                    &NewEvent::new(EventKind::LimitReached, json!({"limit": format!("{} output tokens in one turn", env.limits.max_tokens_per_turn)})),
+                    &NewEvent::new(EventKind::LimitReached, json!({"limit": limit})),
                 )?;
-                return Ok(ThreadEnd::failed(
-                    "the answer was cut off at the output limit of one turn; raise \"max tokens per turn\" in the agent's settings",
-                    turn,
-                ));
+                return Ok(ThreadEnd::failed(why, turn));
             }
             StopReason::Refusal => {
                 env.store.append_event(

@@ -736,9 +736,9 @@ fn live_paths_under(tx: &Transaction<'_>, store_id: &str, dir: &str) -> Result<V
 /// A path is a document or a directory, never both: a new document may
 /// not sit where a directory is, nor under another document.
 fn check_file_or_directory(tx: &Transaction<'_>, store_id: &str, path: &str) -> Result<()> {
-    if !live_paths_under(tx, store_id, path)?.is_empty() {
+    if let Some(inside) = live_paths_under(tx, store_id, path)?.first() {
         return Err(Error::Conflict(format!(
-            "{path} is a directory that holds documents; pick another name for the document"
+            "{path} is a folder that holds {inside}; pick another name for the document"
         )));
     }
     let mut at = path.len();

@@ -79,9 +79,20 @@ impl std::fmt::Debug for Store {
 
 impl Store {
     /// Opens (creating if needed) the database of a data folder.
+    /// A new data folder is private to the user (0700 on Unix) and a new
+    /// database file readable by them alone (0600; SQLite gives its `-wal`
+    /// and `-shm` files the same mode).
     pub fn open(data_dir: &Path) -> Result<Store> {
-        std::fs::create_dir_all(data_dir).map_err(|e| Error::io(data_dir, e))?;
-        Self::open_file(&data_dir.join(DATABASE_FILE))
+        create_private_dir(data_dir).map_err(|e| Error::io(data_dir, e))?;
+        let path = data_dir.join(DATABASE_FILE);
+        if !path.exists() {
+            // A folder made moments ago for a log file is still a new data
+            // folder: private too. One that already holds a database keeps
+            // the mode its owner gave it.
+            make_private(data_dir).map_err(|e| Error::io(data_dir, e))?;
+        }
+        create_private_file(&path).map_err(|e| Error::io(&path, e))?;
+        Self::open_file(&path)
     }
 
     /// Opens a database file, refusing files that are not ours to change.
@@ -193,6 +204,45 @@ impl Store {
     }
 }
 
+/// Creates `dir` (and missing parents) readable by the user alone; an
+/// existing folder keeps its mode.
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
+/// Makes an existing folder readable by the user alone.
+fn make_private(dir: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(())
+}
+
+/// Creates an empty `path` readable by the user alone unless it exists (an
+/// empty file is a valid empty SQLite database).
+fn create_private_file(path: &Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
 /// Refuses an existing non-empty file that does not start with SQLite's
 /// header, before SQLite gets a chance to touch it.
 fn check_header(path: &Path) -> Result<()> {
@@ -265,19 +315,34 @@ pub(crate) mod sql {
         }
     }
 
+    /// Names are for people: any letters (not only English ones), digits,
+    /// spaces and most punctuation, 1-64 characters. Refused: empty names,
+    /// spaces at either end, a leading '.', line breaks and other control
+    /// characters, and the characters no file system allows in a file name
+    /// (`/ \ : * ? " < > |`), since names become folder and file names on
+    /// export.
     pub fn check_name(what: &str, name: &str) -> Result<()> {
-        let ok = !name.is_empty()
-            && name.len() <= 64
-            && name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-            && !name.starts_with('.');
-        if ok {
-            Ok(())
+        const FORBIDDEN: &[char] = &['/', '\\', ':', '*', '?', '"', '<', '>', '|'];
+        let why = if name.trim().is_empty() {
+            Some("it is empty".to_string())
+        } else if name.chars().count() > 64 {
+            Some("it is longer than 64 characters".to_string())
+        } else if name.trim() != name {
+            Some("it starts or ends with a space".to_string())
+        } else if name.starts_with('.') {
+            Some("it starts with '.'".to_string())
+        } else if name.chars().any(char::is_control) {
+            Some("it holds a line break or another control character".to_string())
+        } else if let Some(c) = name.chars().find(|c| FORBIDDEN.contains(c)) {
+            Some(format!("it holds '{c}'"))
         } else {
-            Err(Error::Invalid(format!(
-                "'{name}' is not a valid {what} name; use 1-64 letters, digits, '-', '_' or '.'"
-            )))
+            None
+        };
+        match why {
+            None => Ok(()),
+            Some(why) => Err(Error::Invalid(format!(
+                "'{name}' is not a valid {what} name: {why}; use 1-64 letters, digits, spaces or punctuation other than / \\ : * ? \" < > |"
+            ))),
         }
     }
 }

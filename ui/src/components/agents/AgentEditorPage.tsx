@@ -8,7 +8,7 @@
 import { useEffect, useId, useRef, useState, type FormEvent } from 'react'
 import { Link, useNavigate, useParams } from 'react-router'
 import { ApiError, call, type Agent } from '../../api'
-import { changes, draftFrom, isDirty, toggleTool, TOOLS, type AgentDraft } from '../../state/agentDraft'
+import { changes, draftFrom, isDirty, parseLimits, toggleTool, TOOLS, type AgentDraft } from '../../state/agentDraft'
 import { useCall } from '../../state/useCall'
 import { CallError } from '../CallError'
 import { LeaveGuard } from '../LeaveGuard'
@@ -18,6 +18,7 @@ import { DeleteAgent } from './DeleteAgent'
 import { ModelField } from './ModelField'
 import { RosterSection } from './RosterSection'
 import { ScheduleField } from './ScheduleField'
+import { LimitsSection } from './LimitsSection'
 import { StoresSection } from './StoresSection'
 import '../../styles/agents.css'
 import '../../styles/onboarding.css'
@@ -102,6 +103,11 @@ function Editor({
   const save = async (event?: FormEvent) => {
     event?.preventDefault()
     if (saving) return
+    const limits = parseLimits(draft.limits)
+    if ('errors' in limits) {
+      setNote({ ok: false, text: `Not saved: ${Object.values(limits.errors).join(' ')}` })
+      return
+    }
     const update = changes(agent, draft)
     if (Object.keys(update).length === 0) {
       setNote({ ok: true, text: 'Nothing to save: everything is as saved.' })
@@ -261,6 +267,8 @@ function Editor({
           />
         </section>
 
+        <LimitsSection value={draft.limits} onChange={(limits) => set({ limits })} />
+
         <div className="save-bar" role="group" aria-label="Save changes">
           <span className="field-hint" aria-live="polite" data-testid="dirty-state">
             {dirty ? 'Unsaved changes' : 'All changes saved'}
@@ -286,7 +294,12 @@ function Editor({
             >
               Discard
             </button>
-            <button type="submit" className="button button-primary" disabled={saving} aria-keyshortcuts="Control+S">
+            <button
+              type="submit"
+              className="button button-primary"
+              disabled={saving || !('ok' in parseLimits(draft.limits))}
+              aria-keyshortcuts="Control+S"
+            >
               {saving ? 'Saving…' : 'Save'}
             </button>
           </span>

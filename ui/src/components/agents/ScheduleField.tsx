@@ -1,15 +1,24 @@
 /**
- * A dream schedule field: a local time like 03:00 or a cron expression,
- * checked by the engine's own schedule parser as the person types (after a
- * short pause), with the next dream in words or the engine's sentence on
- * what to type. Empty means no schedule. Used by the agent editor and
- * Settings' default schedule.
+ * A dream schedule field: a switch ("Dream every night") and a plain time
+ * picker; a custom schedule (a cron expression) only under "Advanced". The
+ * value is checked by the engine's own schedule parser as the person types
+ * (after a short pause), with the next dream in words or the engine's
+ * sentence on what to type. Empty means no schedule. Used by the agent
+ * editor and Settings' default schedule.
  */
 import { useEffect, useId, useState } from 'react'
 import { ApiError, call } from '../../api'
 import { describeNext } from '../../state/schedule'
 
 type Check = { state: 'idle' } | { state: 'ok'; next: string | null } | { state: 'error'; message: string }
+
+const TIME = /^(?:daily\s+)?(\d{1,2}):(\d{2})$/
+
+/** "03:00" for a daily schedule, or undefined for a custom one. */
+export function dailyTime(value: string): string | undefined {
+  const match = TIME.exec(value.trim())
+  return match ? `${match[1].padStart(2, '0')}:${match[2]}` : undefined
+}
 
 export function ScheduleField({
   label,
@@ -54,19 +63,50 @@ export function ScheduleField({
           ? capitalise(result.message) + '.'
           : 'Checking…'
 
+  const on = text !== ''
+  const time = dailyTime(value)
+  const custom = on && time === undefined
+  const [lastTime, setLastTime] = useState(time ?? '03:00')
+
   return (
-    <div className="field">
-      <label htmlFor={`${ids}-input`}>{label}</label>
-      <input
-        id={`${ids}-input`}
-        value={value}
-        onChange={(e) => onChange(e.target.value)}
-        placeholder="03:00, or a cron like 0 3 * * 1-5"
-        autoComplete="off"
-        spellCheck={false}
-        aria-describedby={`${ids}-hint`}
-        aria-invalid={result.state === 'error' ? true : undefined}
-      />
+    <fieldset className="field schedule-field">
+      <legend>{label}</legend>
+      <div className="schedule-row">
+        <label className="check">
+          <input
+            type="checkbox"
+            checked={on}
+            onChange={(e) => onChange(e.target.checked ? lastTime : '')}
+          />
+          <span>Dream every night at</span>
+        </label>
+        <input
+          type="time"
+          aria-label={`${label}: time`}
+          value={time ?? lastTime}
+          disabled={!on || custom}
+          onChange={(e) => {
+            if (!e.target.value) return
+            setLastTime(e.target.value)
+            onChange(e.target.value)
+          }}
+          aria-describedby={`${ids}-hint`}
+        />
+      </div>
+      <details className="advanced" open={custom || undefined}>
+        <summary>Advanced: a custom schedule</summary>
+        <label htmlFor={`${ids}-input`}>Custom schedule (cron)</label>
+        <input
+          id={`${ids}-input`}
+          value={value}
+          onChange={(e) => onChange(e.target.value)}
+          placeholder="e.g. 0 3 * * 1-5 (weekdays at 03:00)"
+          autoComplete="off"
+          spellCheck={false}
+          aria-describedby={`${ids}-hint`}
+          aria-invalid={result.state === 'error' ? true : undefined}
+        />
+      </details>
       <p
         id={`${ids}-hint`}
         className={result.state === 'error' ? 'field-hint field-hint-error' : 'field-hint'}
@@ -75,7 +115,7 @@ export function ScheduleField({
       >
         {hint}
       </p>
-    </div>
+    </fieldset>
   )
 }
 

@@ -80,6 +80,7 @@ describe('DreamDetail', () => {
       return { body: {} }
     })
     bridge.answers.set('dreams.apply', { body: {} })
+    bridge.answers.set('sessions.overview', { body: [{ id: '01SESSIONAAAAAA111111', task: 'Summarise the quarterly report\nin two lines' }] })
     const onChanged = vi.fn()
     render(
       <MemoryRouter>
@@ -88,7 +89,8 @@ describe('DreamDetail', () => {
     )
     const a = await screen.findByRole('article', { name: '/memories/a.md' })
     const b = screen.getByRole('article', { name: '/memories/b.md' })
-    expect(within(a).getByRole('link', { name: 'session …111111' })).toHaveAttribute('href', '/sessions/01SESSIONAAAAAA111111')
+    // Sources are named by their task, not an id.
+    expect(await within(a).findByRole('link', { name: 'Summarise the quarterly report' })).toHaveAttribute('href', '/sessions/01SESSIONAAAAAA111111')
     expect(within(b).getByRole('note')).toHaveTextContent('changed after the dream read it')
     expect(screen.getByText('< $0.01')).toBeInTheDocument()
     const apply = screen.getByRole('button', { name: /^Apply/ })

@@ -4,11 +4,11 @@
  * at once), Apply, Discard, and Revert once applied.
  */
 import { useCallback, useEffect, useId, useState } from 'react'
-import { Link } from 'react-router'
 import { ApiError, call, type DreamDetail as Detail } from '../../api'
 import { decisionCounts, dreamState, formatCost, plural, TRIGGER_LABEL } from '../../state/dreamView'
 import { formatWhen } from '../../state/memoryTree'
 import { EditCard } from './EditCard'
+import { SessionList, useSessionTitles } from './SessionLinks'
 import { RevertPanel } from './RevertPanel'
 
 interface DreamDetailProps {
@@ -24,6 +24,7 @@ export function DreamDetail({ id, refresh, onChanged }: DreamDetailProps) {
   const [note, setNote] = useState<string>()
   const [busy, setBusy] = useState(false)
   const [reverting, setReverting] = useState(false)
+  const titles = useSessionTitles(detail?.agent)
 
   const load = useCallback(() => {
     call('dreams.get', { id }).then(
@@ -105,16 +106,7 @@ export function DreamDetail({ id, refresh, onChanged }: DreamDetailProps) {
         <dd>{dream.model}</dd>
         <dt>Read</dt>
         <dd>
-          {plural(dream.session_ids.length, 'session')}
-          {dream.session_ids.length > 0 && ': '}
-          {dream.session_ids.map((s, i) => (
-            <span key={s}>
-              {i > 0 && ', '}
-              <Link to={`/sessions/${s}`} title={`Open session ${s}`}>
-                session …{s.slice(-6)}
-              </Link>
-            </span>
-          ))}
+          <SessionList ids={dream.session_ids} titles={titles} dreamId={dream.id} />
         </dd>
         <dt>Tokens</dt>
         <dd>
@@ -195,6 +187,8 @@ export function DreamDetail({ id, refresh, onChanged }: DreamDetailProps) {
       <div className="edit-list">
         {edits.map((edit) => (
           <EditCard
+            titles={titles}
+            dreamId={detail.dream.id}
             key={edit.id}
             edit={edit}
             before={before}

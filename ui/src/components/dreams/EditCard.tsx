@@ -4,12 +4,14 @@
  * what the document held before, and Accept / Reject while it can be decided.
  */
 import { useId } from 'react'
-import { Link } from 'react-router'
 import type { DreamDetail, ProposalEdit } from '../../api'
 import { OP_LABEL } from '../../state/dreamView'
 import { DiffTable } from '../memory/DiffTable'
+import { SessionLink, type Titles } from './SessionLinks'
 
 interface EditCardProps {
+  titles: Titles
+  dreamId: string
   edit: ProposalEdit
   before: DreamDetail['before']
   staged: boolean
@@ -25,7 +27,7 @@ const DECISION_LABEL: Record<string, string> = {
   reverted: 'Reverted',
 }
 
-export function EditCard({ edit, before, staged, busy, onDecide }: EditCardProps) {
+export function EditCard({ titles, dreamId, edit, before, staged, busy, onDecide }: EditCardProps) {
   const ids = useId()
   const prior = before[edit.path]
   const oldText = prior?.content ?? ''
@@ -55,9 +57,7 @@ export function EditCard({ edit, before, staged, busy, onDecide }: EditCardProps
           {edit.source_session_ids.map((id, i) => (
             <span key={id}>
               {i > 0 && ', '}
-              <Link to={`/sessions/${id}`} title={`Open session ${id}`}>
-                session …{id.slice(-6)}
-              </Link>
+              <SessionLink id={id} titles={titles} dreamId={dreamId} />
             </span>
           ))}
         </p>
@@ -67,13 +67,20 @@ export function EditCard({ edit, before, staged, busy, onDecide }: EditCardProps
           {edit.path} changed after the dream read it, so this change would overwrite newer text. Reject it, or dream again.
         </p>
       )}
-      <DiffTable
-        before={oldText}
-        after={newText}
-        beforeLabel={prior?.content == null ? 'Before (no document)' : 'Before the dream'}
-        afterLabel={edit.op === 'delete' ? 'After (deleted)' : 'Proposed'}
-        caption={`Change to ${edit.path}`}
-      />
+      {prior?.content == null && edit.op !== 'delete' ? (
+        // A new document has no "before": one column, the whole width.
+        <div className="diff new-document" role="region" aria-label={`New document ${edit.path}`} tabIndex={0} data-testid="new-document">
+          <pre className="new-document-text">{newText}</pre>
+        </div>
+      ) : (
+        <DiffTable
+          before={oldText}
+          after={newText}
+          beforeLabel="Before the dream"
+          afterLabel={edit.op === 'delete' ? 'After (deleted)' : 'Proposed'}
+          caption={`Change to ${edit.path}`}
+        />
+      )}
       {staged && (
         <div className="actions edit-actions" role="group" aria-label={`Decide on ${edit.path}`}>
           <button

@@ -87,7 +87,8 @@ export function RubricEditor({ editing, onSaved, onDeleted, onClose }: EditorPro
     }
   }, [document_])
 
-  const error = validation?.doc === document_ ? validation.result.error : undefined
+  // Nothing is wrong before the person has typed anything.
+  const error = dirty && validation?.doc === document_ ? validation.result.error : undefined
   const where = error ? fieldOf(error.field) : undefined
   const errorFor = (criterion: number | undefined, field: string) =>
     where && where.criterion === criterion && where.field === field ? error?.message : undefined
@@ -276,7 +277,6 @@ export function RubricEditor({ editing, onSaved, onDeleted, onClose }: EditorPro
           <p className="notice notice-error">
             <strong>Not ready to save.</strong>{' '}
             {located ? `Fix the field marked below: ${sentence(error.message)}` : sentence(error.text)}
-            {error.line ? ` (line ${error.line}, column ${error.column} of the JSON)` : ''}
           </p>
         ) : validation?.doc === document_ ? (
           <p className="validation-ok">The rubric is valid.</p>

@@ -9,9 +9,10 @@
  * It owns the view's state; the one-line wording and the paging bookkeeping
  * live in `state/timeline`.
  */
+import { sessionBadge } from '../../state/sessionBadge'
 import { useVirtualizer } from '@tanstack/react-virtual'
 import { useCallback, useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react'
-import { Link, useParams } from 'react-router'
+import { Link, useLocation, useParams } from 'react-router'
 import { ApiError, call, type SessionDetail, type TimelineMarks, type TimelinePage } from '../../api'
 import { download } from '../../state/download'
 import { callOrTake } from '../../state/prefetch'
@@ -53,6 +54,9 @@ export function SessionTimelinePage() {
   }))
   first.promise.catch(() => {})
   const detail = useCall('sessions.get', { id })
+  // Arrived from a dream's proposal: the way back leads there.
+  const state = useLocation().state as { back?: string; backLabel?: string } | null
+  const back = typeof state?.back === 'string' ? { back: state.back, backLabel: state.backLabel } : undefined
   const title =
     detail.status === 'ok' ? firstLine(detail.data.session.task, 80) || 'Session' : 'Session'
   return (
@@ -65,7 +69,7 @@ export function SessionTimelinePage() {
       }
     >
       <p className="tl-back">
-        <Link to="/sessions">← All sessions</Link>
+        {back ? <Link to={back.back}>← {back.backLabel ?? 'Back'}</Link> : <Link to="/sessions">← All sessions</Link>}
       </p>
       {detail.status === 'loading' && <p className="muted">Loading the session…</p>}
       {detail.status === 'error' && <CallError error={detail.error} />}
@@ -76,13 +80,6 @@ export function SessionTimelinePage() {
   )
 }
 
-const STATUS_LABEL: Record<string, string> = {
-  running: 'Running',
-  completed: 'Completed',
-  failed: 'Failed',
-  interrupted: 'Interrupted',
-  canceled: 'Canceled',
-}
 
 function Summary({ detail }: { detail: SessionDetail }) {
   const { session, threads, outcomes } = detail
@@ -95,7 +92,9 @@ function Summary({ detail }: { detail: SessionDetail }) {
       <div>
         <dt>Status</dt>
         <dd>
-          <span className={`status-badge status-${session.status}`}>{STATUS_LABEL[session.status]}</span>
+          <span className={`status-badge tone-badge-${sessionBadge({ ...session, outcome }).tone}`}>
+            {sessionBadge({ ...session, outcome }).text}
+          </span>
         </dd>
       </div>
       <div>

@@ -10,6 +10,7 @@ import { ApiError, call, subscribe } from '../../api'
 import { describeNext, describeSchedule, formatTokens, parseBudget } from '../../state/schedule'
 import { useCall } from '../../state/useCall'
 import { ScheduleField } from '../agents/ScheduleField'
+import { DEFAULT_NIGHTLY } from '../agents/newAgentDefaults'
 
 export const DEFAULT_SCHEDULE_KEY = 'dream.default_schedule'
 export const BUDGET_KEY = 'dream.budget_tokens'
@@ -38,7 +39,8 @@ export function DreamSettings() {
     [],
   )
 
-  const scheduleValue = schedule ?? (savedSchedule.status === 'ok' ? (savedSchedule.data ?? '') : '')
+  // Nothing saved yet: new agents dream nightly at 03:00 (what onboarding promises).
+  const scheduleValue = schedule ?? (savedSchedule.status === 'ok' ? (savedSchedule.data ?? DEFAULT_NIGHTLY) : '')
   const budgetValue = budget ?? (savedBudget.status === 'ok' ? (savedBudget.data ?? '') : '')
   const min = status.status === 'ok' ? status.data.min_budget_tokens : 4000
   const parsedBudget = parseBudget(budgetValue, min)

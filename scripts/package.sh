@@ -18,9 +18,16 @@ target=$(cargo metadata --format-version 1 --no-deps --locked | node -e \
   'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).target_directory))')
 release=$target/release
 
-log "Building the UI"
+# The app embeds ui/dist, so a fresh UI build recompiles the app crate:
+# build the UI only when a source is newer than the last build.
 [[ -d ui/node_modules ]] || (cd ui && npm ci --no-audit --no-fund --loglevel=error)
-(cd ui && npm run build --silent)
+if [[ ! -f ui/dist/index.html ]] ||
+  [[ -n $(find ui/src ui/public ui/index.html ui/package-lock.json ui/vite.config.ts -newer ui/dist/index.html -print -quit) ]]; then
+  log "Building the UI"
+  (cd ui && npm run build --silent)
+else
+  log "The UI is built and up to date"
+fi
 
 log "Building the app and the reverie program (release)"
 start=$SECONDS

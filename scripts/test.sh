@@ -46,11 +46,22 @@ step "Rust tests (engine, CLI, keychain)" in_keyring_session cargo test --worksp
 # folder and bundled as a .deb and an AppImage; the app tests below reuse
 # this build (Tauri compiles once, in release).
 step "Packages (.deb and AppImage)" bash scripts/package.sh
-step "App unit tests" cargo test --release -p reverie-app --features custom-protocol --locked
+# The same packages and features as that build, so no dependency compiles
+# again (only the app's own test harness).
+step "App unit tests" cargo test --release --locked -p reverie-app -p reverie-cli --features reverie-app/custom-protocol --bins
 # In the test profile: the benches must build, and a release build of every
 # dependency would double a cold CI run. `cargo bench` measures in release.
 step "Benchmarks compile" cargo test --workspace --exclude reverie-app --benches --no-run --locked -q
 step "Contract check against the official SDK types" bash tests/contract/check.sh
+# A real local model: llama.cpp's server (built once per machine into a
+# cache outside the repository) running SmolLM2-135M with a 4k context.
+local_model() {
+  local found
+  found=$(bash tests/local-model/setup-llama-server.sh | tail -1) || return 1
+  env ${found//LLAMA_/REVERIE_LLAMA_} REVERIE_REQUIRE_LOCAL_MODEL=1 \
+    cargo test -p reverie-cli --test local_model --locked -- --nocapture
+}
+step "A real local model (llama.cpp server, SmolLM2-135M)" local_model
 step "UI unit tests" bash -c 'cd ui && npm test --silent'
 step "UI in a real browser (Playwright, Debian chromium)" in_keyring_session bash -c 'cd tests && npm run ui-e2e --silent'
 step "The real app window under Xvfb (screenshot + WebDriver)" \

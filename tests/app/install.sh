@@ -99,8 +99,12 @@ echo "ok: removed with apt; none of its $(grep -c . <<<"$files") files is left"
 appimage=$(ls "$bundle"/appimage/*.AppImage 2>/dev/null | head -n1 || true)
 if [[ -f $appimage ]]; then
   chmod +x "$appimage"
+  before=$(ls -d "${TMPDIR:-/tmp}"/appimage_extracted_* 2>/dev/null | sort || true)
   run_in_session "$root/tests/app/installed.py" appimage -- "$appimage" --appimage-extract-and-run ||
     fail "the AppImage did not work as expected (see above)"
+  after=$(ls -d "${TMPDIR:-/tmp}"/appimage_extracted_* 2>/dev/null | sort || true)
+  [[ $after == "$before" ]] || fail "the AppImage left its unpacked folder behind: $(comm -13 <(echo "$before") <(echo "$after"))"
+  echo "ok: the AppImage removed its unpacked folder when the app quit"
 else
   fail "no AppImage in $bundle/appimage; run scripts/package.sh"
 fi

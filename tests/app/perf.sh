@@ -24,7 +24,7 @@ if [[ ${1:-} != --inside ]]; then
   fi
   [[ -x $bin ]] || { echo "no app binary at $bin: cargo build -p reverie-app --features custom-protocol"; exit 1; }
   floor=$(dirname "$bin")/examples/blank_window
-  [[ -x $floor ]] || { echo "no floor binary at $floor: cargo build -p reverie-app --features custom-protocol --example blank_window (same profile as the app)"; exit 1; }
+  [[ -x $floor ]] || { echo "no floor binary at $floor: cargo build --release -p reverie-app -p reverie-cli --features reverie-app/custom-protocol --example blank_window (the same packages, features and profile as the app, so nothing else compiles)"; exit 1; }
   export PERF_BIN=$bin PERF_FLOOR=$floor PERF_RUNS=${2:-5}
   exec xvfb-run -a -s "-screen 0 1280x800x24 -nolisten tcp" dbus-run-session -- "$0" --inside
 fi
@@ -81,7 +81,7 @@ launch() {
       /^[0-9a-f]+-[0-9a-f]+ / { file = ($6 ~ /^\//) ? $6 : "" }
       $1 == "Pss:" && file != "" { pss[file] += $2 }
       END { for (f in pss) printf "%d %s\n", pss[f], f }' | sort -rn | head -n 8 |
-      awk '{ n = split($2, parts, "/"); printf "%s%s %d MB", sep, parts[n], $1 / 1024; sep = ", " }')
+      awk '{ n = split($2, parts, "/"); printf "%s%s %d MB", sep, parts[n], $1 / 1024; sep = ", " }' || true)
   fi
   kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true
   rm -rf "$scratch"

@@ -9,6 +9,9 @@
 #      Settings shows the data folder the engine reports through api_call.
 #   3. the tray menu works when a desktop panel clicks it (tests/app/tray.py:
 #      Show window, Pause/Resume, Dream now against the fake model server, Quit).
+#   4. a dream the OS schedule ran while the app was closed (`reverie dream
+#      --due`) is told in a desktop notification at the next start, once
+#      (tests/app/morning.py).
 # Screenshots go to tests/artifacts/app/. Prints one PASS or FAIL line.
 #
 # Needs: xvfb xauth dbus imagemagick xdotool webkit2gtk-driver python3-dbus
@@ -117,4 +120,5 @@ app_pid=
 node "$root/tests/app/webdriver.mjs" "$bin" || fail "the UI did not render as expected (see above)"
 # Debian's interpreter: python3-dbus and python3-gi install for it only.
 /usr/bin/python3 "$root/tests/app/tray.py" "$bin" || fail "the tray menu did not work as expected (see above)"
+/usr/bin/python3 "$root/tests/app/morning.py" "$bin" || fail "the morning-after notification did not work as expected (see above)"
 echo "PASS window test: the window shows the Reverie UI ($shot)"

@@ -51,7 +51,8 @@ describe('Agent editor and Settings', () => {
     await editor.getByRole('textbox', { name: 'Instructions' }).fill('You write short, friendly release notes.')
     const rubrics = await api('rubrics.list')
     assert.ok(rubrics.length > 0, 'the starter rubrics are there to pick')
-    await editor.getByRole('combobox', { name: 'Default rubric' }).selectOption({ label: rubrics[0].name })
+    // Rubrics are offered by the names people gave them, not stored slugs.
+    await editor.getByRole('combobox', { name: 'Default rubric' }).selectOption({ label: JSON.parse(rubrics[0].document).name })
     await editor.getByRole('radio', { name: /Apply automatically/ }).check()
     await editor.getByRole('checkbox', { name: /Workspace/ }).uncheck()
     await page.getByTestId('dirty-state').getByText('Unsaved changes').waitFor()
@@ -194,6 +195,8 @@ describe('Agent editor and Settings', () => {
     await page.getByText('Type a whole number of tokens, like 150000.').waitFor()
     assert.ok(await page.getByRole('button', { name: 'Save dream defaults' }).isDisabled())
     await budget.fill('60,000')
+    // Money beside tokens, at the default model's price.
+    await page.getByText(/^60,000 tokens \(about \$[\d.]+ per call with claude-sonnet-4-5\)/).waitFor()
     // Nothing saved yet: new agents dream nightly at 03:00, as onboarding promises.
     const defaults = page.getByRole('group', { name: 'Schedule for new agents' })
     assert.ok(await defaults.getByRole('checkbox', { name: 'Dream every night at' }).isChecked())

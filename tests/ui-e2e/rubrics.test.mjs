@@ -98,10 +98,15 @@ describe('Rubric builder', () => {
     await page.getByRole('button', { name: 'New rubric' }).click()
     const editor = page.getByRole('region', { name: /New rubric/ })
     await editor.waitFor()
-    // An unnamed rubric is not ready, and says which field to fix.
-    await editor.getByText('give the rubric a name').first().waitFor()
-    await editor.getByLabel('Name', { exact: true }).fill('Incident summary')
+    // Nothing is called wrong before anything is typed; after the first
+    // edit, an unnamed rubric says which field to fix, in words.
+    await page.waitForTimeout(600)
+    assert.equal(await editor.getByText('give the rubric a name').count(), 0)
+    assert.equal(await editor.getByText('Not ready to save').count(), 0)
     await editor.getByLabel('Description').fill('A summary an on-call engineer can act on.')
+    await editor.getByText('give the rubric a name').first().waitFor()
+    assert.doesNotMatch(await editor.innerText(), /line \d+, column \d+|of the JSON/)
+    await editor.getByLabel('Name', { exact: true }).fill('Incident summary')
 
     const cards = page.getByTestId('criterion')
     await cards.nth(0).getByLabel(/Name of criterion/).fill('Names the root cause')

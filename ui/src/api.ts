@@ -871,6 +871,16 @@ export interface ApiMethods {
   }
   'agents.detach_store': { params: { agent: string; store: string }; result: Agent }
   'models.list': { params: { provider: ProviderKind }; result: ModelList }
+  /** A local server's context window and whether its chat template can call tools (null: it cannot tell). */
+  'models.capabilities': {
+    params: { provider: ProviderKind; model: string }
+    result: { context_tokens: number | null; supports_tools: boolean | null }
+  }
+  /** A model's price from Reverie's price table (no server is asked); null when unknown. */
+  'models.price': {
+    params: { model: string }
+    result: { model: string; input_usd_per_mtok: number; output_usd_per_mtok: number } | null
+  }
   'schedule.validate': { params: { schedule: string }; result: { valid: boolean; next: string | null } }
   'dreams.schedule_status': { params: Record<string, never>; result: ScheduleStatus }
   'dreams.pause': { params: Record<string, never>; result: ScheduleStatus }

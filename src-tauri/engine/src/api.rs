@@ -701,6 +701,37 @@ impl Api {
                 let provider = params::<ProviderParam>(p)?.provider;
                 self.models_list(provider).await
             }
+            "models.capabilities" => {
+                // What the agent editor warns about: a context window to
+                // size to, and a chat template that cannot call tools.
+                #[derive(Deserialize)]
+                struct P {
+                    provider: ProviderKind,
+                    model: String,
+                }
+                let P { provider, model } = params(p)?;
+                let client = self
+                    .runtime
+                    .providers()
+                    .get(provider, &self.store)
+                    .map_err(|e| invalid(e.to_string()))?;
+                let context = crate::provider::learn_context(client.as_ref(), &model).await;
+                let tools = client.supports_tools(&model).await;
+                ok(json!({"context_tokens": context, "supports_tools": tools}))
+            }
+            // A model's price from the price table, without asking any
+            // server (money beside tokens in budgets); null when unknown.
+            "models.price" => {
+                #[derive(Deserialize)]
+                struct P {
+                    model: String,
+                }
+                let model = params::<P>(p)?.model;
+                let price = self.runtime.providers().prices().price(&model);
+                ok(price.map(|m| {
+                    json!({"model": model, "input_usd_per_mtok": m.input, "output_usd_per_mtok": m.output})
+                }))
+            }
 
             // Agent editor, onboarding and Settings (see `call_agent_editor`).
             "agents.detach_store"

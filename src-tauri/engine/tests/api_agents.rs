@@ -19,6 +19,22 @@ async fn api() -> (Env, Arc<Api>) {
 }
 
 #[tokio::test]
+async fn a_models_price_comes_from_the_table_without_a_server() {
+    let (_env, api) = api().await;
+    let price = api
+        .call("models.price", json!({"model": "claude-sonnet-4-5"}))
+        .await
+        .unwrap();
+    assert!(price["input_usd_per_mtok"].as_f64().unwrap() > 0.0, "{price}");
+    assert!(price["output_usd_per_mtok"].as_f64().unwrap() > 0.0, "{price}");
+    let unknown = api
+        .call("models.price", json!({"model": "my-local-llama"}))
+        .await
+        .unwrap();
+    assert!(unknown.is_null());
+}
+
+#[tokio::test]
 async fn models_list_offers_anthropic_aliases_with_prices() {
     let (env, api) = api().await;
     let list = api

@@ -110,7 +110,7 @@ async fn a_budget_smaller_than_the_history_forces_map_then_reduce() {
 }
 
 #[tokio::test]
-async fn an_invalid_answer_is_retried_once_with_the_error_then_the_dream_fails_cleanly() {
+async fn an_invalid_answer_is_retried_once_with_the_error_then_only_what_is_valid_is_kept() {
     let env = setup().await;
     let store = env.store();
     env.write("/memories/_index.md", "- nothing yet\n");
@@ -121,10 +121,9 @@ async fn an_invalid_answer_is_retried_once_with_the_error_then_the_dream_fails_c
         proposal(
             json!([{"op": "rewrite", "path": "/memories/missing.md", "content": "x", "reason": "r", "source_session_ids": ids}]),
         ),
-        None,
+        Some(2),
     );
-    let err = env.dream(DreamTrigger::Cli).await.unwrap_err();
-    assert!(err.to_string().contains("invalid twice"), "{err}");
+    let report = env.dream(DreamTrigger::Cli).await.unwrap();
     let requests = env.server.requests();
     assert_eq!(requests.len(), 2, "one retry, no more");
     // The retry carries the validation error, not the failed answer.
@@ -137,6 +136,29 @@ async fn an_invalid_answer_is_retried_once_with_the_error_then_the_dream_fails_c
         "{text}"
     );
     assert!(!text.contains("tool_use"), "{text}");
+    // Still invalid: the edit is left out and said so; nothing else breaks.
+    assert_eq!(report.dream.status, DreamStatus::Completed);
+    assert!(report.edits.is_empty());
+    assert!(
+        report
+            .notes
+            .iter()
+            .any(|n| n.contains("/memories/missing.md") && n.contains("left out")),
+        "{:?}",
+        report.notes
+    );
+    assert_eq!(
+        report.dream.usage.input_tokens, 20,
+        "both calls are accounted"
+    );
+    assert_eq!(env.memory(), before);
+
+    // An answer that is no proposal at all, twice: the dream fails cleanly.
+    failing_test_session(store, &env.agent, 2);
+    env.server.clear_requests();
+    on_reduce(&env.server, proposal(json!({"not": "a list"})), Some(2));
+    let err = env.dream(DreamTrigger::Cli).await.unwrap_err();
+    assert!(err.to_string().contains("invalid twice"), "{err}");
     let dream = &store.list_dreams(None, 10).unwrap()[0];
     assert_eq!(dream.status, DreamStatus::Failed);
     assert!(
@@ -146,7 +168,6 @@ async fn an_invalid_answer_is_retried_once_with_the_error_then_the_dream_fails_c
             .unwrap()
             .contains("memory was not changed")
     );
-    assert_eq!(dream.usage.input_tokens, 20, "both calls are accounted");
     assert_eq!(env.memory(), before);
     assert!(store.proposal(&dream.id).unwrap().is_empty());
 

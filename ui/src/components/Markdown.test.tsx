@@ -1,7 +1,8 @@
 // Answers render as Markdown, and nothing in them can run or load.
 import { render } from '@testing-library/react'
 import { describe, expect, test } from 'vitest'
-import { Markdown, renderMarkdown } from './Markdown'
+import { renderMarkdown } from '../state/markdown'
+import { Markdown } from './Markdown'
 
 describe('Markdown', () => {
   test('headings, lists, emphasis and code render as elements', () => {

@@ -16,12 +16,12 @@ afterEach(async () => {
   await bridge.close()
 })
 
-async function startRun(session = 'S1') {
+async function startRun(session = 'S1', quietAfterMs?: number) {
   bridge.answers.set('run.start', { body: { session_id: session } })
   const user = userEvent.setup()
   render(
     <MemoryRouter>
-      <RunPanel agent="writer" />
+      <RunPanel agent="writer" quietAfterMs={quietAfterMs} />
     </MemoryRouter>,
   )
   await bridge.connected()
@@ -86,6 +86,15 @@ describe('Run a task', () => {
     bridge.emit({ type: 'finished', session_id: 'S3', status: 'completed', final_answer: 'Rates rose, says the bank.', error: null })
     await vi.waitFor(() => expect(screen.getByTestId('run-status')).toHaveTextContent('Finished, but grading failed'))
     expect(second).toHaveTextContent('This attempt could not be graded: cannot reach the model API')
+  })
+
+  test('a stalled stream says so in words, and the note goes when the model speaks again', async () => {
+    await startRun('S4', 300)
+    bridge.emit({ type: 'session_started', session_id: 'S4', agent: 'writer' })
+    const quiet = await screen.findByTestId('run-quiet', {}, { timeout: 3000 })
+    expect(quiet).toHaveTextContent(/^No word from the model for \d+ seconds?\. Reverie waits up to 90 seconds, then tries again\.$/)
+    bridge.emit({ type: 'text_delta', session_id: 'S4', text: 'Back.' })
+    await vi.waitFor(() => expect(screen.queryByTestId('run-quiet')).not.toBeInTheDocument())
   })
 
   test('Cancel sends run.cancel for this session and the run ends Canceled', async () => {

@@ -16,7 +16,7 @@ import { Markdown } from './Markdown'
 /** After this long without a word from the model, the panel says so. */
 export const QUIET_AFTER_MS = 15_000
 
-export function RunPanel({ agent }: { agent: string }) {
+export function RunPanel({ agent, quietAfterMs = QUIET_AFTER_MS }: { agent: string; quietAfterMs?: number }) {
   const ids = useId()
   const [task, setTask] = useState('')
   const [run, setRun] = useState<RunView>()
@@ -54,10 +54,10 @@ export function RunPanel({ agent }: { agent: string }) {
     if (!running) return
     const timer = window.setInterval(() => {
       const quiet = Date.now() - lastEventAt.current
-      setQuietFor(quiet >= QUIET_AFTER_MS ? Math.floor(quiet / 1000) : 0)
-    }, 1000)
+      setQuietFor(quiet >= quietAfterMs ? Math.max(1, Math.floor(quiet / 1000)) : 0)
+    }, Math.min(1000, quietAfterMs))
     return () => window.clearInterval(timer)
-  }, [running])
+  }, [running, quietAfterMs])
 
   const start = async () => {
     if (running || !task.trim()) return
@@ -148,7 +148,8 @@ export function RunPanel({ agent }: { agent: string }) {
           {run.retrying && <p className="muted">{run.retrying}</p>}
           {running && quietFor > 0 && (
             <p className="muted" data-testid="run-quiet">
-              No word from the model for {quietFor} seconds. Reverie waits up to 90 seconds, then tries again.
+              No word from the model for {quietFor} {quietFor === 1 ? 'second' : 'seconds'}. Reverie waits up to 90 seconds, then
+              tries again.
             </p>
           )}
           <div className="answer" aria-live="polite" aria-label="Answer" data-testid="run-answer" role="region">

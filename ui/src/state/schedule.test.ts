@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest'
-import { describeNext, describeSchedule, parseBudget } from './schedule'
+import { describeNext, describeSchedule, parseBudget, tokensCost } from './schedule'
 
 describe('schedule words', () => {
   const now = new Date(2026, 10, 26, 14, 0)
@@ -29,5 +29,11 @@ describe('schedule words', () => {
     expect(parseBudget('lots', 4000)).toEqual({ error: 'Type a whole number of tokens, like 150000.' })
     expect(parseBudget('1.5', 4000)).toHaveProperty('error')
     expect(parseBudget('100', 4000)).toEqual({ error: 'Give at least 4,000 tokens; a dream needs room to read.' })
+  })
+
+  test('money beside tokens', () => {
+    expect(tokensCost(150_000, 3)).toBe('about $0.45')
+    expect(tokensCost(4_000, 0.8)).toBe('about $0.003')
+    expect(tokensCost(1_000_000, 15)).toBe('about $15.00')
   })
 })

@@ -48,3 +48,18 @@ export function parseBudget(text: string, min: number): { tokens: number } | { e
   if (tokens < min) return { error: `Give at least ${min.toLocaleString('en-US')} tokens; a dream needs room to read.` }
   return { tokens }
 }
+
+/** Money beside tokens: "about $0.45" for `tokens` input tokens at `usdPerMtok`. */
+export function tokensCost(tokens: number, usdPerMtok: number): string {
+  const usd = (tokens * usdPerMtok) / 1_000_000
+  const text = usd >= 1 ? usd.toFixed(2) : usd >= 0.01 ? usd.toFixed(2) : usd.toFixed(3)
+  return `about $${text}`
+}
+
+const TIME = /^(?:daily\s+)?(\d{1,2}):(\d{2})$/
+
+/** "03:00" for a daily schedule, or undefined for a custom one. */
+export function dailyTime(value: string): string | undefined {
+  const match = TIME.exec(value.trim())
+  return match ? `${match[1].padStart(2, '0')}:${match[2]}` : undefined
+}

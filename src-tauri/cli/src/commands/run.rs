@@ -98,6 +98,22 @@ pub fn run(ctx: &Context, args: RunArgs) -> anyhow::Result<()> {
         } else {
             ProgressSink::new(move |p| print_progress(&printer, p))
         };
+        // A local server whose chat template cannot call tools drops them
+        // silently: say so before the run, not after a puzzling answer.
+        if let Ok(agent) = runtime.store().agent(&args.agent) {
+            if !agent.tools.is_empty() {
+                if let Ok(provider) = runtime.providers().get(agent.provider, runtime.store()) {
+                    if provider.supports_tools(&agent.model).await == Some(false) {
+                        eprintln!(
+                            "note: {}'s chat template on this server cannot call tools, so {} works without its tools ({}) in this run",
+                            agent.model,
+                            agent.name,
+                            agent.tools.join(", ")
+                        );
+                    }
+                }
+            }
+        }
         let task = args.task.unwrap_or_default();
         let request = RunRequest {
             agent: args.agent,

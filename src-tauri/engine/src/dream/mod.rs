@@ -651,8 +651,8 @@ impl Dreamer {
                         model,
                         review::map_system(),
                         user,
-                        review::findings_tool(),
-                        |v| review::validate_findings(v, &chunk_ids),
+                        review::findings_tool_for(&chunk_ids),
+                        |v, last| review::validate_findings_keeping(v, &chunk_ids, last),
                         cancel,
                         budget,
                         limits.answer,
@@ -674,8 +674,10 @@ impl Dreamer {
             }
             let mut results = futures_util::stream::iter(calls).buffered(MAP_CONCURRENCY);
             while let Some(found) = results.next().await {
-                findings
-                    .extend(found.map_err(|e| call_failure(e, "reviewing a chunk of sessions"))?);
+                let (found, dropped) =
+                    found.map_err(|e| call_failure(e, "reviewing a chunk of sessions"))?;
+                findings.extend(found);
+                notes.extend(dropped);
             }
             drop(results);
 
@@ -726,8 +728,8 @@ impl Dreamer {
                             model,
                             review::merge_system(),
                             user,
-                            review::findings_tool(),
-                            |v| review::validate_findings(v, known),
+                            review::findings_tool_for(known),
+                            |v, last| review::validate_findings_keeping(v, known, last),
                             cancel,
                             budget,
                             limits.answer,
@@ -739,7 +741,10 @@ impl Dreamer {
                 let mut merged = Vec::new();
                 let mut results = futures_util::stream::iter(calls).buffered(MAP_CONCURRENCY);
                 while let Some(found) = results.next().await {
-                    merged.extend(found.map_err(|e| call_failure(e, "condensing findings"))?);
+                    let (found, dropped) =
+                        found.map_err(|e| call_failure(e, "condensing findings"))?;
+                    merged.extend(found);
+                    notes.extend(dropped);
                 }
                 findings = merged;
             }
@@ -771,8 +776,8 @@ impl Dreamer {
             model,
             review::reduce_system(),
             user,
-            review::proposal_tool(),
-            |v| review::validate_proposal(v, &ctx),
+            review::proposal_tool_for(&known),
+            |v, last| review::validate_proposal_keeping(v, &ctx, last),
             cancel,
             &budget,
             limits.answer,
@@ -782,6 +787,8 @@ impl Dreamer {
         .map_err(|e| call_failure(e, "consolidating the proposal"))?;
 
         // Guards: secrets and injected instructions never become memory.
+        let (proposed, dropped) = proposed;
+        notes.extend(dropped);
         let (edits, blocked) = guard_edits(proposed, &plan.provenance);
         if cancel.is_cancelled() {
             return Err(Failure::Canceled);

@@ -78,6 +78,25 @@ pub fn render_findings(findings: &[Finding]) -> String {
         .join("\n")
 }
 
+/// The tools with their session ids spelled out: a server that constrains
+/// output to the schema (a local model) can then only cite sessions under
+/// review.
+pub fn findings_tool_for(ids: &HashSet<String>) -> Tool {
+    with_session_enum(findings_tool(), &["findings", "session_ids"], ids)
+}
+
+pub fn proposal_tool_for(ids: &HashSet<String>) -> Tool {
+    with_session_enum(proposal_tool(), &["edits", "source_session_ids"], ids)
+}
+
+fn with_session_enum(mut tool: Tool, at: &[&str; 2], ids: &HashSet<String>) -> Tool {
+    let mut sorted: Vec<&String> = ids.iter().collect();
+    sorted.sort();
+    tool.input_schema["properties"][at[0]]["items"]["properties"][at[1]]["items"]["enum"] =
+        json!(sorted);
+    tool
+}
+
 pub fn findings_tool() -> Tool {
     Tool::new(
         FINDINGS_TOOL,
@@ -214,6 +233,68 @@ pub fn validate_findings(input: &Value, known: &HashSet<String>) -> Result<Vec<F
     Ok(parsed.findings)
 }
 
+/// On the last attempt: the valid findings, and one sentence per finding
+/// left out.
+pub fn validate_findings_keeping(
+    input: &Value,
+    known: &HashSet<String>,
+    last: bool,
+) -> Result<(Vec<Finding>, Vec<String>), String> {
+    match validate_findings(input, known) {
+        Ok(f) => Ok((f, Vec::new())),
+        Err(e) if !last => Err(e),
+        Err(e) => {
+            let items = input["findings"].as_array().ok_or(e)?;
+            let mut kept = Vec::new();
+            let mut dropped = Vec::new();
+            for item in items {
+                match validate_findings(&json!({"findings": [item]}), known) {
+                    Ok(mut f) => kept.append(&mut f),
+                    Err(why) => {
+                        dropped.push(format!("a finding the model gave was left out ({why})"))
+                    }
+                }
+            }
+            Ok((kept, dropped))
+        }
+    }
+}
+
+/// On the last attempt: the edits that are valid together, and one
+/// sentence per edit left out, rather than no proposal at all.
+pub fn validate_proposal_keeping(
+    input: &Value,
+    ctx: &ProposalContext<'_>,
+    last: bool,
+) -> Result<(Vec<NewProposalEdit>, Vec<String>), String> {
+    match validate_proposal(input, ctx) {
+        Ok(edits) => Ok((edits, Vec::new())),
+        Err(e) if !last => Err(e),
+        Err(e) => {
+            let items = input["edits"].as_array().ok_or(e)?;
+            let mut kept: Vec<Value> = Vec::new();
+            let mut dropped = Vec::new();
+            for item in items {
+                if item["path"] == memory_path::INDEX {
+                    // Reverie keeps the index itself when it must.
+                    continue;
+                }
+                let mut candidate = kept.clone();
+                candidate.push(item.clone());
+                match validate_proposal(&json!({"edits": candidate}), ctx) {
+                    Ok(_) => kept.push(item.clone()),
+                    Err(why) => dropped.push(format!(
+                        "an edit of {} the model proposed was left out ({why})",
+                        item["path"].as_str().unwrap_or("memory")
+                    )),
+                }
+            }
+            let edits = validate_proposal(&json!({"edits": kept}), ctx)?;
+            Ok((edits, dropped))
+        }
+    }
+}
+
 /// Parses and checks a proposal: valid paths, the right fields per
 /// operation, existing documents where needed, cited sessions under review,
 /// size limits, and an index kept current.
@@ -317,18 +398,64 @@ pub fn validate_proposal(
         .keys()
         .filter(|p| *p != memory_path::INDEX)
         .collect();
-    let now: BTreeSet<&String> = after.keys().filter(|p| *p != memory_path::INDEX).collect();
-    if before != now && !touched.contains(memory_path::INDEX) {
-        return Err(format!(
-            "the proposal adds or removes documents but does not update {}; add a create or rewrite of it listing what each document holds",
-            memory_path::INDEX
-        ));
-    }
-    if !edits.is_empty() && !after.contains_key(memory_path::INDEX) {
-        return Err(format!(
-            "the memory would have no {}; create it",
-            memory_path::INDEX
-        ));
+    let now: BTreeSet<String> = after
+        .keys()
+        .filter(|p| *p != memory_path::INDEX)
+        .cloned()
+        .collect();
+    let changed_set = before.len() != now.len() || before.iter().any(|p| !now.contains(*p));
+    let missing = !edits.is_empty() && !after.contains_key(memory_path::INDEX);
+    if (changed_set || missing) && !touched.contains(memory_path::INDEX) {
+        // The index is bookkeeping: when the model forgets it, Reverie
+        // writes it from the documents' first lines.
+        let mut contents: BTreeMap<&str, &str> = ctx
+            .memory
+            .iter()
+            .map(|(p, d)| (p.as_str(), d.content.as_str()))
+            .collect();
+        for e in &edits {
+            for m in &e.merged_paths {
+                contents.remove(m.as_str());
+            }
+            match &e.content {
+                Some(c) => contents.insert(e.path.as_str(), c.as_str()),
+                None => contents.remove(e.path.as_str()),
+            };
+        }
+        let mut index = String::new();
+        for p in &now {
+            let first = contents
+                .get(p.as_str())
+                .and_then(|c| {
+                    c.lines()
+                        .map(|l| l.trim_start_matches(['#', '-', '*', ' ']))
+                        .find(|l| !l.trim().is_empty())
+                })
+                .unwrap_or("");
+            let first: String = first.chars().take(80).collect();
+            index.push_str(&format!("- {p}: {}\n", first.trim()));
+        }
+        let mut cited: Vec<String> = edits
+            .iter()
+            .flat_map(|e| e.source_session_ids.clone())
+            .collect();
+        cited.sort();
+        cited.dedup();
+        let exists = ctx.memory.get(memory_path::INDEX);
+        after.insert(memory_path::INDEX.to_string(), index.len());
+        edits.push(NewProposalEdit {
+            op: if exists.is_some() {
+                EditOp::Rewrite
+            } else {
+                EditOp::Create
+            },
+            path: memory_path::INDEX.to_string(),
+            merged_paths: Vec::new(),
+            base_sha256: exists.map(|d| d.sha256.clone()),
+            content: Some(index),
+            reason: "keeps the index in step with the documents".into(),
+            source_session_ids: cited,
+        });
     }
     let total: usize = after.values().sum();
     if total as i64 > ctx.size_limit_bytes {
@@ -457,7 +584,9 @@ pub async fn structured_call<T>(
     system: String,
     user: String,
     tool: Tool,
-    validate: impl Fn(&Value) -> Result<T, String>,
+    // Told whether this is the last attempt, when a validator may keep
+    // what is valid and report the rest instead of failing.
+    validate: impl Fn(&Value, bool) -> Result<T, String>,
     cancel: &CancellationToken,
     budget: &Budget,
     max_tokens: u32,
@@ -494,7 +623,7 @@ pub async fn structured_call<T>(
             budget.charge(tokens * (reply.responses.len() - 1));
         }
         let outcome = match &reply.input {
-            Some(input) => validate(input),
+            Some(input) => validate(input, attempt == 1),
             None => Err(format!(
                 "answer with the {name} tool's input: one JSON object that matches its schema"
             )),

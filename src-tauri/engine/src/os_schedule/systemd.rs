@@ -145,7 +145,9 @@ pub fn service_unit(plan: &Plan) -> Result<String> {
     ))
 }
 
-/// The timer: one `OnCalendar=` per slot, caught up after sleep.
+/// The timer: one `OnCalendar=` per slot, caught up after sleep, and a
+/// look every half hour after each run, so a slot that had to wait (the
+/// computer on battery or in use) runs once it may.
 pub fn timer_unit(plan: &Plan) -> String {
     let calendars: String = plan
         .slots
@@ -159,6 +161,7 @@ pub fn timer_unit(plan: &Plan) -> String {
          \n\
          [Timer]\n\
          {calendars}\
+         OnUnitInactiveSec=30min\n\
          Persistent=true\n\
          \n\
          [Install]\n\

@@ -235,7 +235,19 @@ pub fn build_request(
 
     let mut request = ModelRequest::new(model, vec![Message::user(text)]);
     request.system = Some(SYSTEM_PROMPT.into());
-    request.tools = vec![verdict_tool()];
+    // The judged criteria spelled out in the schema: a server that
+    // constrains output to it (a local model) can only name real ones,
+    // once each.
+    let mut tool = verdict_tool();
+    let indices: Vec<usize> = judged_criteria(rubric)
+        .iter()
+        .map(|c| c.criterion_index)
+        .collect();
+    let verdicts = &mut tool.input_schema["properties"]["verdicts"];
+    verdicts["items"]["properties"]["criterion_index"]["enum"] = json!(indices);
+    verdicts["minItems"] = json!(indices.len());
+    verdicts["maxItems"] = json!(indices.len());
+    request.tools = vec![tool];
     request.tool_choice = Some(ToolChoice::Tool {
         name: TOOL_NAME.into(),
     });

@@ -232,6 +232,12 @@ pub trait Provider: Send + Sync {
     async fn context_tokens(&self, _model: &str) -> Option<u32> {
         None
     }
+
+    /// Whether the server can give `model` tools at all (llama.cpp reports
+    /// what the model's chat template can do); `None` when it cannot tell.
+    async fn supports_tools(&self, _model: &str) -> Option<bool> {
+        None
+    }
 }
 
 /// What each server and model's context holds, once learned.

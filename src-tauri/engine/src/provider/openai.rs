@@ -234,6 +234,23 @@ impl Provider for OpenAiProvider {
         .or_else(|| as_u32(&entry["meta"]["n_ctx_train"]))
     }
 
+    /// llama.cpp's `/props` says what the loaded chat template can do; a
+    /// template without tools makes the server drop them silently.
+    async fn supports_tools(&self, _model: &str) -> Option<bool> {
+        let mut listing = ModelRequest::new(String::new(), Vec::new());
+        listing.stream = false;
+        let mut headers = self.headers(&listing).ok()?;
+        headers.remove(CONTENT_TYPE);
+        let base = self.config.base_url.trim().trim_end_matches('/');
+        let root = base.strip_suffix("/v1").unwrap_or(base);
+        let url = http::endpoint(root, "/props", ProviderKind::OpenAi.base_url_var()).ok()?;
+        let props = http::get_json(&url, headers, &self.config, API).await.ok()?;
+        let caps = &props["chat_template_caps"];
+        caps["supports_tool_calls"]
+            .as_bool()
+            .or_else(|| caps["supports_tools"].as_bool())
+    }
+
     async fn list_models(&self) -> Result<Vec<String>, ProviderError> {
         let url = http::endpoint(
             &self.config.base_url,

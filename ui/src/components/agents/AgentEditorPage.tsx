@@ -219,7 +219,7 @@ function Editor({
               {rubrics.status === 'ok' &&
                 rubrics.data.map((r) => (
                   <option key={r.id} value={r.id}>
-                    {r.name}
+                    {rubricTitle(r)}
                   </option>
                 ))}
             </select>
@@ -312,4 +312,14 @@ function Editor({
       <LeaveGuard when={dirty && !deleted} what={agent.name} />
     </>
   )
+}
+
+/** A rubric as people named it (the name inside its document), not its stored slug. */
+function rubricTitle(r: { name: string; document: string }): string {
+  try {
+    const title = (JSON.parse(r.document) as { name?: unknown }).name
+    return typeof title === 'string' && title.trim() ? title.trim() : r.name
+  } catch {
+    return r.name
+  }
 }

@@ -68,8 +68,33 @@ export function ModelField({
         <p id={`${ids}-price`} className="field-hint" data-testid="model-price">
           {price}
         </p>
+        {provider === 'openai' && chosen && <LocalModelNotes provider={provider} model={chosen.id} />}
       </div>
     </div>
+  )
+}
+
+/** What a local server says about a model it runs: its context, and a chat
+ * template that cannot call tools (the server then drops them silently). */
+function LocalModelNotes({ provider, model }: { provider: ProviderKind; model: string }) {
+  const caps = useCall('models.capabilities', { provider, model })
+  if (caps.status !== 'ok') return null
+  const { context_tokens, supports_tools } = caps.data
+  return (
+    <>
+      {context_tokens !== null && (
+        <p className="field-hint" data-testid="model-context">
+          The server runs {model} with room for {context_tokens.toLocaleString()} tokens; dreams and grading size
+          themselves to it.
+        </p>
+      )}
+      {supports_tools === false && (
+        <p className="field-hint field-hint-error" role="note" data-testid="model-no-tools">
+          This model’s chat template on your server cannot call tools, so the agent’s memory and workspace will not
+          work with it. Pick a model made for tool use, or start the server with a template that supports tools.
+        </p>
+      )}
+    </>
   )
 }
 

@@ -8,17 +8,9 @@
  */
 import { useEffect, useId, useState } from 'react'
 import { ApiError, call } from '../../api'
-import { describeNext } from '../../state/schedule'
+import { dailyTime, describeNext } from '../../state/schedule'
 
 type Check = { state: 'idle' } | { state: 'ok'; next: string | null } | { state: 'error'; message: string }
-
-const TIME = /^(?:daily\s+)?(\d{1,2}):(\d{2})$/
-
-/** "03:00" for a daily schedule, or undefined for a custom one. */
-export function dailyTime(value: string): string | undefined {
-  const match = TIME.exec(value.trim())
-  return match ? `${match[1].padStart(2, '0')}:${match[2]}` : undefined
-}
 
 export function ScheduleField({
   label,

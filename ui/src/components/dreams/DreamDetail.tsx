@@ -8,8 +8,10 @@ import { ApiError, call, type DreamDetail as Detail } from '../../api'
 import { decisionCounts, dreamState, formatCost, plural, TRIGGER_LABEL } from '../../state/dreamView'
 import { formatWhen } from '../../state/memoryTree'
 import { EditCard } from './EditCard'
-import { SessionList, useSessionTitles } from './SessionLinks'
+import { useSessionTitles } from '../../state/sessionTitles'
+import { SessionList } from './SessionLinks'
 import { RevertPanel } from './RevertPanel'
+import { Link } from 'react-router'
 
 interface DreamDetailProps {
   id: string

@@ -7,7 +7,8 @@ import { useId } from 'react'
 import type { DreamDetail, ProposalEdit } from '../../api'
 import { OP_LABEL } from '../../state/dreamView'
 import { DiffTable } from '../memory/DiffTable'
-import { SessionLink, type Titles } from './SessionLinks'
+import type { Titles } from '../../state/sessionTitles'
+import { SessionLink } from './SessionLinks'
 
 interface EditCardProps {
   titles: Titles

@@ -3,7 +3,8 @@ import { render, screen } from '@testing-library/react'
 import userEvent from '@testing-library/user-event'
 import { describe, expect, test, vi } from 'vitest'
 import type { DreamListItem } from '../../api'
-import { OvernightCard, overnightItems } from './OvernightCard'
+import { overnightItems } from '../../state/overnight'
+import { OvernightCard } from './OvernightCard'
 
 const item = (id: string, trigger: string, hoursAgo: number, agent: string, decisions: string[], status = 'completed') =>
   ({

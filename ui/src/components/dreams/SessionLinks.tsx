@@ -3,34 +3,8 @@
  * an id), each a link to its timeline that remembers the way back to this
  * dream. `useSessionTitles` fetches the titles of one agent's sessions once.
  */
-import { useEffect, useState } from 'react'
 import { Link } from 'react-router'
-import { call } from '../../api'
-
-export type Titles = Map<string, string>
-
-export function useSessionTitles(agent: string | undefined): Titles {
-  const [titles, setTitles] = useState<Titles>(new Map())
-  useEffect(() => {
-    if (!agent) return
-    let live = true
-    call('sessions.overview', { agent, limit: 5000 }).then(
-      (list) => live && setTitles(new Map(list.map((s) => [s.id, s.task]))),
-      () => {},
-    )
-    return () => {
-      live = false
-    }
-  }, [agent])
-  return titles
-}
-
-/** A task as a short title: its first line, at most 70 characters. */
-export function shortTitle(task: string | undefined, id: string): string {
-  const line = (task ?? '').split('\n').find((l) => l.trim())?.trim()
-  if (!line) return `Session from ${id.slice(-6)}`
-  return line.length > 70 ? `${line.slice(0, 69)}…` : line
-}
+import { shortTitle, type Titles } from '../../state/sessionTitles'
 
 /** A link to a session that knows how to get back to the dream. */
 export function SessionLink({ id, titles, dreamId }: { id: string; titles: Titles; dreamId: string }) {

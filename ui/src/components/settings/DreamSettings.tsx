@@ -7,7 +7,7 @@
 import { useEffect, useId, useState, type FormEvent } from 'react'
 import { Link } from 'react-router'
 import { ApiError, call, subscribe } from '../../api'
-import { describeNext, describeSchedule, formatTokens, parseBudget } from '../../state/schedule'
+import { describeNext, describeSchedule, formatTokens, parseBudget, tokensCost } from '../../state/schedule'
 import { useCall } from '../../state/useCall'
 import { ScheduleField } from '../agents/ScheduleField'
 import { DEFAULT_NIGHTLY } from '../agents/newAgentDefaults'
@@ -25,6 +25,22 @@ export function DreamSettings() {
   const status = useCall('dreams.schedule_status', {}, refresh)
   const savedSchedule = useCall('settings.get', { key: DEFAULT_SCHEDULE_KEY })
   const savedBudget = useCall('settings.get', { key: BUDGET_KEY })
+  // Money beside tokens, at the default Anthropic model's price (from the price table, no server asked).
+  const defaultModel = useCall('settings.get', { key: 'defaults.model.anthropic' })
+  const priceModel = defaultModel.status === 'ok' ? defaultModel.data || 'claude-sonnet-4-5' : undefined
+  const [price, setPrice] = useState<{ model: string; input: number }>()
+  useEffect(() => {
+    if (!priceModel) return
+    let live = true
+    call('models.price', { model: priceModel }).then(
+      (p) => live && p && setPrice({ model: p.model, input: p.input_usd_per_mtok }),
+      () => {},
+    )
+    return () => {
+      live = false
+    }
+  }, [priceModel])
+  const money = (tokens: number) => (price ? ` (${tokensCost(tokens, price.input)} per call with ${price.model})` : '')
   const [schedule, setSchedule] = useState<string>()
   const [budget, setBudget] = useState<string>()
   const [busy, setBusy] = useState(false)
@@ -163,9 +179,13 @@ export function DreamSettings() {
         >
           {parsedBudget && 'error' in parsedBudget
             ? parsedBudget.error
-            : `The most input tokens one dream may send, all its steps together. Sessions beyond it wait for the next dream; none is skipped. ${
-                status.status === 'ok' ? `Empty: ${formatTokens(status.data.default_budget_tokens)}.` : ''
-              }`}
+            : parsedBudget && 'tokens' in parsedBudget
+              ? `${formatTokens(parsedBudget.tokens)}${money(parsedBudget.tokens)}: the most input tokens one dream may send, all its steps together. Sessions beyond it wait for the next dream; none is skipped.`
+              : `The most input tokens one dream may send, all its steps together. Sessions beyond it wait for the next dream; none is skipped. ${
+                  status.status === 'ok'
+                    ? `Empty: ${formatTokens(status.data.default_budget_tokens)}${money(status.data.default_budget_tokens)}.`
+                    : ''
+                }`}
         </p>
         <div className="actions">
           <button type="submit" className="button" disabled={busy || Boolean(parsedBudget && 'error' in parsedBudget)}>

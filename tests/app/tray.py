@@ -380,11 +380,14 @@ def run(app_bin, scratch, processes):
         [str(CLI), "serve", "--port", "0"], scratch / "serve.log", env
     )
     processes.append(bridge)
+    # The bridge answers only with the token it wrote for this start.
+    token = (Path(env["REVERIE_DATA_DIR"]) / "serve-token").read_text().strip()
 
     def schedule_paused():
         request = urllib.request.Request(
             f"{bridge_url}/api/dreams.schedule_status", data=b"{}",
-            headers={"content-type": "application/json"}, method="POST",
+            headers={"content-type": "application/json", "authorization": f"Bearer {token}"},
+            method="POST",
         )
         with urllib.request.urlopen(request, timeout=STEP_TIMEOUT) as response:
             return json.load(response)["paused"]

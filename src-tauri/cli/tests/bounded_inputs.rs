@@ -88,11 +88,23 @@ fn a_memory_document_from_an_endless_source_is_refused() {
         None,
     );
     refused(&out, "holds more than 100000 bytes");
-    let big = "x".repeat(150_000);
-    let out = reverie(
-        &data,
-        &["memory", "write", "--agent", "helper", "/memories/z.md"],
-        Some(&big),
+    // More than a document on standard input: reverie stops reading (and
+    // may close the pipe before all of it was written; that is the point).
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_reverie"))
+        .arg("--data-dir")
+        .arg(&data)
+        .args(["memory", "write", "--agent", "helper", "/memories/z.md"])
+        .env_remove("REVERIE_DATA_DIR")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    let _ = std::io::Write::write_all(&mut input, "x".repeat(150_000).as_bytes());
+    drop(input);
+    refused(
+        &child.wait_with_output().unwrap(),
+        "standard input holds more than",
     );
-    refused(&out, "standard input holds more than");
 }

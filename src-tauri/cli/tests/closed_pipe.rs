@@ -511,15 +511,17 @@ fn every_command(url: &str) {
             None,
             Sentence,
         ),
+        // A name no keychain entry may have: refused before the keychain is
+        // touched, so a developer's real keys are never written or removed.
         (
             "key set",
-            v(&["key", "set", "nobody"]),
+            v(&["key", "set", "not a provider!"]),
             Some("sk-x\n"),
             Sentence,
         ),
         (
             "key delete",
-            v(&["key", "delete", "nobody"]),
+            v(&["key", "delete", "not a provider!"]),
             None,
             Sentence,
         ),
@@ -552,6 +554,7 @@ fn every_command(url: &str) {
     let token = d.join("serve-token");
     wait_for("the bridge's token file", || token.exists());
     check("serve", &stop_with_ctrl_c(serve), Quiet);
+    assert!(!token.exists(), "the token dies with the bridge");
     covered.insert("serve".into());
 
     let live = command(

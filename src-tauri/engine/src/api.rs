@@ -649,7 +649,7 @@ impl Api {
                                 ),
                             });
                         }
-                        crate::key_host::bind(s, kind, &value)?;
+                        crate::key_host::allow(s, kind, &value)?;
                     }
                 }
                 s.set_setting(&key, &value)?;

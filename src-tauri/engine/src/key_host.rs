@@ -43,21 +43,35 @@ pub fn url_in_force(store: &Store, kind: ProviderKind) -> String {
         .unwrap_or_else(|| kind.default_base_url().to_string())
 }
 
-/// The origin the keychain key may go to.
-pub fn bound_origin(store: &Store, kind: ProviderKind) -> String {
-    store
-        .setting(&setting(kind))
-        .ok()
-        .flatten()
-        .unwrap_or_else(|| origin_of(kind.default_base_url()).unwrap_or_default())
+/// The origins the keychain key may go to: the one in force when it was
+/// saved, then each one the person confirmed since.
+pub fn allowed_origins(store: &Store, kind: ProviderKind) -> Vec<String> {
+    match store.setting(&setting(kind)).ok().flatten() {
+        Some(list) if !list.trim().is_empty() => {
+            list.split_whitespace().map(str::to_string).collect()
+        }
+        _ => origin_of(kind.default_base_url()).into_iter().collect(),
+    }
 }
 
-/// Binds the keychain key to `url`'s origin (it was saved, or confirmed).
+/// A key was just saved: it may go to `url`'s origin, and only there.
 pub fn bind(store: &Store, kind: ProviderKind, url: &str) -> Result<()> {
     match origin_of(url) {
         Some(origin) => store.set_setting(&setting(kind), &origin),
         None => Ok(()),
     }
+}
+
+/// The person confirmed that the key may also go to `url`'s origin.
+pub fn allow(store: &Store, kind: ProviderKind, url: &str) -> Result<()> {
+    let Some(origin) = origin_of(url) else {
+        return Ok(());
+    };
+    let mut origins = allowed_origins(store, kind);
+    if !origins.contains(&origin) {
+        origins.push(origin);
+    }
+    store.set_setting(&setting(kind), &origins.join(" "))
 }
 
 /// The host a keychain key would newly be sent to if `url` became the
@@ -69,7 +83,7 @@ pub fn needs_confirmation(store: &Store, kind: ProviderKind, url: &str) -> Optio
         url
     };
     let origin = origin_of(url)?;
-    (origin != bound_origin(store, kind)).then_some(origin)
+    (!allowed_origins(store, kind).contains(&origin)).then_some(origin)
 }
 
 /// Refuses to send the keychain key to an address it was not saved or
@@ -83,12 +97,12 @@ pub fn check(
         None => Ok(()),
         Some(host) => Err(ProviderError::Keychain {
             detail: format!(
-                "the {} key saved in Settings was saved for {}, so it is not sent to {host}: confirm the new address in Settings (or run `reverie key set {}` again) to use it there",
+                "the {} key saved in Settings may only go to {}, so it is not sent to {host}: confirm the new address in Settings (or run `reverie key set {}` again) to use it there",
                 match kind {
                     ProviderKind::Anthropic => "Anthropic",
                     ProviderKind::OpenAi => "OpenAI-compatible",
                 },
-                bound_origin(store, kind),
+                allowed_origins(store, kind).join(" or "),
                 kind.as_str()
             ),
         }),
@@ -137,11 +151,19 @@ mod tests {
         let err = check(&store, kind, "http://evil.example:8080")
             .unwrap_err()
             .to_string();
-        assert!(err.contains("saved for https://api.anthropic.com"), "{err}");
+        assert!(
+            err.contains("may only go to https://api.anthropic.com"),
+            "{err}"
+        );
         assert!(
             err.contains("not sent to http://evil.example:8080"),
             "{err}"
         );
+        allow(&store, kind, "http://gateway.example:8080/v1").unwrap();
+        assert!(check(&store, kind, "http://gateway.example:8080").is_ok());
+        assert!(check(&store, kind, "https://api.anthropic.com").is_ok());
+        assert!(check(&store, kind, "http://evil.example:8080").is_err());
+        // A key saved anew goes only where it was saved.
         bind(&store, kind, "http://evil.example:8080/v1").unwrap();
         assert!(check(&store, kind, "http://evil.example:8080").is_ok());
         assert!(check(&store, kind, "https://api.anthropic.com").is_err());

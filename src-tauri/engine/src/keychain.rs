@@ -37,10 +37,14 @@ pub struct Keychain {
 }
 
 impl Default for Keychain {
+    /// Service `reverie`, or `REVERIE_KEYCHAIN_SERVICE` when set (tests
+    /// point it at an entry of their own, for every process they start).
     fn default() -> Self {
-        Keychain {
-            service: SERVICE.into(),
-        }
+        let service = std::env::var("REVERIE_KEYCHAIN_SERVICE")
+            .ok()
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| SERVICE.into());
+        Keychain { service }
     }
 }
 

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use reverie_engine::api::Api;
 use reverie_engine::keychain::Keychain;
+use reverie_engine::managed_agents::{self as managed, BridgeSettings};
 use reverie_engine::provider::ProviderKind;
 use reverie_engine::runtime::Runtime;
 use reverie_engine::{Store, key_host};
@@ -65,8 +66,8 @@ async fn a_new_provider_address_needs_confirmation_while_a_key_is_saved() {
     .await
     .unwrap();
     assert_eq!(
-        key_host::bound_origin(&store, ProviderKind::Anthropic),
-        "https://api.anthropic.com"
+        key_host::allowed_origins(&store, ProviderKind::Anthropic),
+        ["https://api.anthropic.com"]
     );
 
     // Another host: refused with the host named, nothing saved.
@@ -97,13 +98,13 @@ async fn a_new_provider_address_needs_confirmation_while_a_key_is_saved() {
         .is_err()
     );
 
-    // Confirmed: saved and bound; the same host again needs no question.
+    // Confirmed: saved and allowed; the same host again needs no question.
     set_url("http://gateway.example:8080/v1", true)
         .await
         .unwrap();
     assert_eq!(
-        key_host::bound_origin(&store, ProviderKind::Anthropic),
-        "http://gateway.example:8080"
+        key_host::allowed_origins(&store, ProviderKind::Anthropic),
+        ["https://api.anthropic.com", "http://gateway.example:8080"]
     );
     assert!(
         key_host::check(
@@ -116,11 +117,47 @@ async fn a_new_provider_address_needs_confirmation_while_a_key_is_saved() {
     set_url("http://gateway.example:8080/v2", false)
         .await
         .unwrap();
-    // And back to the public address is a new host again.
+    // Back to the public address: it was allowed all along.
+    set_url("", false).await.unwrap();
+    // A key saved anew goes only where the provider points now.
+    set_url("http://gateway.example:8080/v1", false)
+        .await
+        .unwrap();
+    api.call(
+        "keys.set",
+        json!({"provider": "anthropic", "key": "sk-ant-bound-0002"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        key_host::allowed_origins(&store, ProviderKind::Anthropic),
+        ["http://gateway.example:8080"]
+    );
     assert_eq!(
         set_url("", false).await.unwrap_err().kind,
         "needs_confirmation"
     );
+
+    // The Managed Agents bridge sends the same key, and only where allowed:
+    // an address changed behind the person's back gets nothing...
+    store
+        .set_setting("provider.anthropic.base_url", "http://127.0.0.1:9")
+        .unwrap();
+    managed::enable(&store, &BridgeSettings::default()).unwrap();
+    let err = managed::Bridge::open(store.clone(), &keychain)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("not sent to http://127.0.0.1:9"), "{err}");
+    // ...until the person names it for the bridge themselves.
+    managed::enable(
+        &store,
+        &BridgeSettings {
+            base_url: Some("http://127.0.0.1:9".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert!(managed::Bridge::open(store.clone(), &keychain).is_ok());
 
     keychain.delete("anthropic").unwrap();
 }

@@ -92,11 +92,10 @@ pub fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
         let listener =
             tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], args.port))).await?;
         let port = listener.local_addr()?.port();
-        // Ctrl-C is caught from here on, before the token file tells anyone
-        // the bridge is up (a signal that came earlier would kill it).
-        #[cfg(unix)]
-        let mut interrupt =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
+        // Listen for Ctrl-C and SIGTERM before anyone can know the bridge is
+        // up, so a stop never finds the default handler (and the token file
+        // is always removed).
+        let shutdown = shutdown_signal()?;
         let token = new_token()?;
         let token_file = write_token_file(&data_dir, &token)?;
         let bridge = Arc::new(Bridge {
@@ -128,12 +127,7 @@ pub fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
             token_file.display()
         ))?;
         let served = axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                #[cfg(unix)]
-                interrupt.recv().await;
-                #[cfg(not(unix))]
-                let _ = tokio::signal::ctrl_c().await;
-            })
+            .with_graceful_shutdown(shutdown)
             .await;
         // The token dies with this start; leave a newer start's file alone.
         if std::fs::read_to_string(&token_file).is_ok_and(|t| t.trim() == token) {
@@ -142,6 +136,28 @@ pub fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
         served?;
         Ok(())
     })
+}
+
+/// Resolves on Ctrl-C (or SIGTERM); the handlers are in place on return.
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut interrupt = signal(SignalKind::interrupt())?;
+        let mut terminate = signal(SignalKind::terminate())?;
+        Ok(async move {
+            tokio::select! {
+                _ = interrupt.recv() => {}
+                _ = terminate.recv() => {}
+            }
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        Ok(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+    }
 }
 
 /// 256 bits from the operating system's random source, as hex.
@@ -365,9 +381,13 @@ async fn sign_in(
     if let Ok(value) = HeaderValue::from_str(&cookie) {
         response.headers_mut().insert(header::SET_COOKIE, value);
     }
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    let h = response.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    // The sign-in address holds the token: never pass it on.
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     response
 }
 

@@ -130,6 +130,15 @@ pub fn enable(store: &Store, settings: &BridgeSettings) -> Result<()> {
             store.set_setting(key, value)?;
         }
     }
+    // Naming the bridge's address is the person's say-so that the saved
+    // Anthropic key may go there (see `key_host`).
+    if let Some(url) = settings
+        .base_url
+        .as_deref()
+        .filter(|u| !u.trim().is_empty())
+    {
+        crate::key_host::allow(store, ProviderKind::Anthropic, url)?;
+    }
     store.set_setting(ENABLED_SETTING, "true")
 }
 
@@ -287,7 +296,13 @@ impl Bridge {
     pub fn open(store: Arc<Store>, keychain: &Keychain) -> Result<Bridge> {
         refuse_if_off(&store)?;
         let key: SecretString = match keychain.resolve("anthropic")? {
-            Some((key, _)) => key,
+            Some((key, KeySource::Keychain)) => {
+                // The saved key goes only where it was saved for or confirmed.
+                crate::key_host::check(&store, ProviderKind::Anthropic, &base_url(&store)?)
+                    .map_err(|e| Error::Invalid(e.to_string()))?;
+                key
+            }
+            Some((key, KeySource::Environment)) => key,
             None => {
                 return Err(Error::Invalid(
                     "no Anthropic API key for Claude Managed Agents: add one with `reverie key set anthropic` or in Settings, or set ANTHROPIC_API_KEY (nothing was sent)".into(),

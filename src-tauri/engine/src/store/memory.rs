@@ -589,6 +589,7 @@ impl Store {
             // A deleted document comes back as itself, keeping its history.
             check_no_secret(&path, &content, &meta)?;
             check_file_or_directory(tx, store_id, &path)?;
+            refuse_clashing_path(tx, store_id, &path, Some(&old.document_id))?;
             check_capacity(tx, store_id, 0, content.len())?;
             insert_version(
                 tx,

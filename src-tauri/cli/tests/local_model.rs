@@ -38,7 +38,14 @@ fn free_port() -> u16 {
 
 fn start_server(bin: &str, model: &str, port: u16) -> Server {
     let child = Command::new(bin)
-        .args(["-m", model, "--host", "127.0.0.1", "--port", &port.to_string()])
+        .args([
+            "-m",
+            model,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &port.to_string(),
+        ])
         .args(["-c", "4096", "-np", "1", "-t", "2", "--jinja"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -54,7 +61,10 @@ fn start_server(bin: &str, model: &str, port: u16) -> Server {
         if ready {
             return server;
         }
-        assert!(Instant::now() < deadline, "llama-server did not become ready");
+        assert!(
+            Instant::now() < deadline,
+            "llama-server did not become ready"
+        );
         std::thread::sleep(Duration::from_millis(300));
     }
 }
@@ -114,7 +124,9 @@ fn a_real_llama_cpp_server_runs_grades_and_dreams() {
         std::env::var("REVERIE_LLAMA_MODEL"),
     ) else {
         if std::env::var("REVERIE_REQUIRE_LOCAL_MODEL").as_deref() == Ok("1") {
-            panic!("REVERIE_LLAMA_SERVER and REVERIE_LLAMA_MODEL are not set; run tests/local-model/setup-llama-server.sh");
+            panic!(
+                "REVERIE_LLAMA_SERVER and REVERIE_LLAMA_MODEL are not set; run tests/local-model/setup-llama-server.sh"
+            );
         }
         eprintln!("skipped: no local llama-server (see tests/local-model/setup-llama-server.sh)");
         return;
@@ -124,14 +136,44 @@ fn a_real_llama_cpp_server_runs_grades_and_dreams() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path();
     json_ok(
-        &reverie(data, port, &["--json", "agent", "create", "smol", "--model", "smollm2", "--provider", "openai",
-            "--tools", "memory", "--system", "You are a helpful assistant. Answer in one short sentence."]),
+        &reverie(
+            data,
+            port,
+            &[
+                "--json",
+                "agent",
+                "create",
+                "smol",
+                "--model",
+                "smollm2",
+                "--provider",
+                "openai",
+                "--tools",
+                "memory",
+                "--system",
+                "You are a helpful assistant. Answer in one short sentence.",
+            ],
+        ),
         "agent create",
     );
 
     // A plain task: it completes, and the usage is accounted.
     let started = Instant::now();
-    let run = json_ok(&reverie(data, port, &["--json", "run", "--agent", "smol", "--no-rubric", "Name three colours."]), "run");
+    let run = json_ok(
+        &reverie(
+            data,
+            port,
+            &[
+                "--json",
+                "run",
+                "--agent",
+                "smol",
+                "--no-rubric",
+                "Name three colours.",
+            ],
+        ),
+        "run",
+    );
     let run_ms = started.elapsed().as_millis();
     assert_eq!(run["status"], "completed", "{run}");
     let (input, output) = (
@@ -140,7 +182,10 @@ fn a_real_llama_cpp_server_runs_grades_and_dreams() {
     );
     assert!(input > 0 && output > 0, "{run}");
     let session_id = run["session_id"].as_str().unwrap().to_string();
-    let shown = json_ok(&reverie(data, port, &["--json", "session", "show", &session_id]), "session show");
+    let shown = json_ok(
+        &reverie(data, port, &["--json", "session", "show", &session_id]),
+        "session show",
+    );
     let events = shown["events"].as_array().cloned().unwrap_or_default();
     let counted: u64 = events
         .iter()
@@ -150,17 +195,52 @@ fn a_real_llama_cpp_server_runs_grades_and_dreams() {
 
     // A task that invites the memory tool: whatever the tiny model does,
     // the run ends cleanly and anything it saved passed the guards.
-    let remember = reverie(data, port, &["--json", "run", "--agent", "smol", "--no-rubric",
-        "Remember for next time: my favourite colour is green. Save it in your memory."]);
+    let remember = reverie(
+        data,
+        port,
+        &[
+            "--json",
+            "run",
+            "--agent",
+            "smol",
+            "--no-rubric",
+            "Remember for next time: my favourite colour is green. Save it in your memory.",
+        ],
+    );
     clean(&remember, "run with the memory tool");
-    let memory = json_ok(&reverie(data, port, &["--json", "memory", "ls", "--agent", "smol"]), "memory ls");
-    println!("memory tool: the model saved {} document(s)", memory.as_array().map_or(0, Vec::len));
+    let memory = json_ok(
+        &reverie(data, port, &["--json", "memory", "ls", "--agent", "smol"]),
+        "memory ls",
+    );
+    println!(
+        "memory tool: the model saved {} document(s)",
+        memory.as_array().map_or(0, Vec::len)
+    );
 
     // A graded run: a grade, or a plain "no grade was given".
     let rubric_file = dir.path().join("rubric.json");
     std::fs::write(&rubric_file, RUBRIC).unwrap();
-    json_ok(&reverie(data, port, &["--json", "rubric", "import", rubric_file.to_str().unwrap()]), "rubric import");
-    let graded = reverie(data, port, &["--json", "run", "--agent", "smol", "--rubric", "one line", "Write one sentence about the sea."]);
+    json_ok(
+        &reverie(
+            data,
+            port,
+            &["--json", "rubric", "import", rubric_file.to_str().unwrap()],
+        ),
+        "rubric import",
+    );
+    let graded = reverie(
+        data,
+        port,
+        &[
+            "--json",
+            "run",
+            "--agent",
+            "smol",
+            "--rubric",
+            "one line",
+            "Write one sentence about the sea.",
+        ],
+    );
     clean(&graded, "graded run");
     let graded_json: Value = serde_json::from_slice(&graded.stdout).unwrap_or(Value::Null);
     let result = graded_json["outcome"]["result"].as_str().unwrap_or("");
@@ -175,7 +255,18 @@ fn a_real_llama_cpp_server_runs_grades_and_dreams() {
 
     // `rubric test` on the first session: a schema-valid grade or a sentence.
     let started = Instant::now();
-    let tested = reverie(data, port, &["--json", "rubric", "test", "one line", "--session", &session_id]);
+    let tested = reverie(
+        data,
+        port,
+        &[
+            "--json",
+            "rubric",
+            "test",
+            "one line",
+            "--session",
+            &session_id,
+        ],
+    );
     let grade_ms = started.elapsed().as_millis();
     clean(&tested, "rubric test");
     if tested.status.success() {
@@ -189,7 +280,10 @@ fn a_real_llama_cpp_server_runs_grades_and_dreams() {
 
     // A dream over everything so far completes with a proposal.
     let started = Instant::now();
-    let dream = json_ok(&reverie(data, port, &["--json", "dream", "--agent", "smol"]), "dream");
+    let dream = json_ok(
+        &reverie(data, port, &["--json", "dream", "--agent", "smol"]),
+        "dream",
+    );
     let dream_ms = started.elapsed().as_millis();
     assert_eq!(dream["dream"]["status"], "completed", "{dream}");
     assert!(dream["edits"].is_array(), "{dream}");
@@ -217,9 +311,21 @@ fn a_real_llama_cpp_server_runs_grades_and_dreams() {
 
     // The server goes away: a sentence and exit 1.
     drop(server);
-    let down = reverie(data, port, &["run", "--agent", "smol", "--no-rubric", "Hello?"]);
-    assert_eq!(down.status.code(), Some(1), "{}", String::from_utf8_lossy(&down.stderr));
+    let down = reverie(
+        data,
+        port,
+        &["run", "--agent", "smol", "--no-rubric", "Hello?"],
+    );
+    assert_eq!(
+        down.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&down.stderr)
+    );
     let err = String::from_utf8_lossy(&down.stderr);
-    assert!(err.contains("cannot reach") || err.contains("did not answer"), "{err}");
+    assert!(
+        err.contains("cannot reach") || err.contains("did not answer"),
+        "{err}"
+    );
     assert!(!err.contains("os error"), "{err}");
 }

@@ -25,8 +25,14 @@ async fn a_models_price_comes_from_the_table_without_a_server() {
         .call("models.price", json!({"model": "claude-sonnet-4-5"}))
         .await
         .unwrap();
-    assert!(price["input_usd_per_mtok"].as_f64().unwrap() > 0.0, "{price}");
-    assert!(price["output_usd_per_mtok"].as_f64().unwrap() > 0.0, "{price}");
+    assert!(
+        price["input_usd_per_mtok"].as_f64().unwrap() > 0.0,
+        "{price}"
+    );
+    assert!(
+        price["output_usd_per_mtok"].as_f64().unwrap() > 0.0,
+        "{price}"
+    );
     let unknown = api
         .call("models.price", json!({"model": "my-local-llama"}))
         .await

@@ -54,6 +54,7 @@ async fn rules_then_queue_then_fallback() {
         fallback: Some(Reply::text("fallback")),
         api_key: None,
         models: Vec::new(),
+        openai_limits: Default::default(),
     })
     .await
     .unwrap();

@@ -244,7 +244,9 @@ impl Provider for OpenAiProvider {
         let base = self.config.base_url.trim().trim_end_matches('/');
         let root = base.strip_suffix("/v1").unwrap_or(base);
         let url = http::endpoint(root, "/props", ProviderKind::OpenAi.base_url_var()).ok()?;
-        let props = http::get_json(&url, headers, &self.config, API).await.ok()?;
+        let props = http::get_json(&url, headers, &self.config, API)
+            .await
+            .ok()?;
         let caps = &props["chat_template_caps"];
         caps["supports_tool_calls"]
             .as_bool()

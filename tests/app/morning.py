@@ -72,10 +72,11 @@ class Notifications(dbus.service.Object):
         pass
 
 
-def post(url, method, params):
+def post(url, method, params, token):
+    # The bridge answers only with the token it wrote for this start.
     request = urllib.request.Request(
         f"{url}/api/{method}", data=json.dumps(params).encode(),
-        headers={"content-type": "application/json"}, method="POST",
+        headers={"content-type": "application/json", "authorization": f"Bearer {token}"}, method="POST",
     )
     with urllib.request.urlopen(request, timeout=30) as response:
         return json.load(response)
@@ -115,12 +116,13 @@ def run(app_bin, scratch, processes):
     env["ANTHROPIC_BASE_URL"] = fake_url
     bridge, bridge_url = start_printing_url([str(CLI), "serve", "--port", "0"], scratch / "serve.log", env)
     processes.append(bridge)
+    token = (Path(env["REVERIE_DATA_DIR"]) / "serve-token").read_text().strip()
 
     # The app last looked long ago, and the last night's slot was never run
     # (the machine was off, the app closed).
     long_ago = "2000-01-01T00:00:00.000Z"
-    post(bridge_url, "settings.set", {"key": f"dream.schedule.last_slot.{agent_id}", "value": long_ago})
-    post(bridge_url, "settings.set", {"key": "app.overnight_told_until", "value": long_ago})
+    post(bridge_url, "settings.set", {"key": f"dream.schedule.last_slot.{agent_id}", "value": long_ago}, token)
+    post(bridge_url, "settings.set", {"key": "app.overnight_told_until", "value": long_ago}, token)
     bridge.terminate()
     bridge.wait(timeout=10)
 

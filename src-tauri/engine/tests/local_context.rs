@@ -121,3 +121,68 @@ async fn a_dream_on_a_4k_context_model_chunks_small_and_completes() {
         report.stats.sessions, report.stats.chunks, report.stats.calls, report.stats.tokens_sent
     );
 }
+
+#[tokio::test]
+async fn a_model_whose_template_cannot_call_tools_is_said_before_the_answer() {
+    use reverie_engine::runtime::{Progress, ProgressSink, RunRequest};
+    use reverie_fake_model::Reply;
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(Store::open(dir.path()).unwrap());
+    store
+        .create_agent(&NewAgent {
+            name: "keeper".into(),
+            provider: ProviderKind::OpenAi,
+            model: "smollm2".into(),
+            system_prompt: String::new(),
+            tools: vec!["memory".into()],
+        })
+        .unwrap();
+    let server = FakeModelServer::start().await.unwrap();
+    server.set_openai_limits(OpenAiLimits {
+        no_tools: true,
+        n_ctx: Some(8_192),
+        ..OpenAiLimits::default()
+    });
+    server.push_reply(Reply::text("Noted."));
+    let runtime = Runtime::new(store.clone()).unwrap();
+    runtime
+        .providers()
+        .configure(
+            ProviderKind::OpenAi,
+            ProviderConfig::new(server.openai_url(), None),
+        )
+        .unwrap();
+    let notices = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = notices.clone();
+    let result = runtime
+        .run(
+            RunRequest {
+                agent: "keeper".into(),
+                task: "Remember that I like tea.".into(),
+                limits: None,
+            },
+            CancellationToken::new(),
+            ProgressSink::new(move |p| {
+                if let Progress::Notice { message, .. } = p {
+                    seen.lock().unwrap().push(message);
+                }
+            }),
+        )
+        .await
+        .unwrap();
+    assert_eq!(result.status, SessionStatus::Completed);
+    let notices = notices.lock().unwrap();
+    assert_eq!(notices.len(), 1, "{notices:?}");
+    assert!(
+        notices[0].contains("cannot call tools") && notices[0].contains("memory"),
+        "{}",
+        notices[0]
+    );
+    // The turn's output was sized to the 8k context.
+    let chat = server
+        .requests()
+        .into_iter()
+        .find(|r| r.path.ends_with("/chat/completions"))
+        .unwrap();
+    assert_eq!(chat.body["max_tokens"], 2_048);
+}

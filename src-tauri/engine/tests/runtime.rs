@@ -181,7 +181,13 @@ async fn an_openai_compatible_agent_gets_the_memory_tool_as_a_function() {
         "{:?}",
         result.error
     );
-    let body = &server.requests()[0].body;
+    // (The model list is asked first, for the context window.)
+    let requests = server.requests();
+    let body = &requests
+        .iter()
+        .find(|r| r.path.ends_with("/chat/completions"))
+        .expect("a chat request")
+        .body;
     assert_eq!(body["tools"][0]["type"], "function");
     assert_eq!(body["tools"][0]["function"]["name"], "memory");
     assert!(body["tools"][0]["function"]["parameters"]["properties"]["command"].is_object());

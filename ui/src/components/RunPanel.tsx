@@ -145,6 +145,11 @@ export function RunPanel({ agent, quietAfterMs = QUIET_AFTER_MS }: { agent: stri
           <p className={`run-status run-status-${headline(run).tone}`} role="status" data-testid="run-status">
             {headline(run).text}
           </p>
+          {run.notices?.map((n, i) => (
+            <p key={i} className="notice small" role="note" data-testid="run-notice">
+              {n}
+            </p>
+          ))}
           {run.retrying && <p className="muted">{run.retrying}</p>}
           {running && quietFor > 0 && (
             <p className="muted" data-testid="run-quiet">

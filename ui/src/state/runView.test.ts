@@ -74,6 +74,15 @@ describe('run view', () => {
     expect(headline(exhausted)).toEqual({ text: 'Did not pass after 1 attempt', tone: 'bad' })
   })
 
+  test('a notice before the answer (a model that cannot call tools) is kept for the panel', () => {
+    const view = applyEvent(emptyRun(), {
+      type: 'notice',
+      session_id: 'S',
+      message: "smol's chat template on this server cannot call tools",
+    } as unknown as ApiEvent)
+    expect(view.notices).toEqual(["smol's chat template on this server cannot call tools"])
+  })
+
   test('a run whose grading failed says so instead of "Completed"', () => {
     const view = fold([
       { type: 'attempt_started', iteration: 1, max_iterations: 3 },

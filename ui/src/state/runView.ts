@@ -35,6 +35,8 @@ export interface RunView {
   status: SessionStatus | 'starting'
   error?: string
   retrying?: string
+  /** What the engine says before the answer (a model that cannot call tools). */
+  notices?: string[]
 }
 
 export const emptyRun = (): RunView => ({ attempts: [{ number: 0, of: 0, blocks: [] }], status: 'starting' })
@@ -149,6 +151,8 @@ export function applyEvent(view: RunView, event: ApiEvent): RunView {
           criteria: Array.isArray(event.criteria) ? (event.criteria as CriterionVerdict[]) : [],
         },
       }))
+    case 'notice':
+      return { ...view, notices: [...(view.notices ?? []), String(event.message ?? '')] }
     case 'grading_failed':
       return attemptNumbered(view, Number(event.iteration), (a) => ({
         ...a,

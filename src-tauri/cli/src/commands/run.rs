@@ -98,22 +98,6 @@ pub fn run(ctx: &Context, args: RunArgs) -> anyhow::Result<()> {
         } else {
             ProgressSink::new(move |p| print_progress(&printer, p))
         };
-        // A local server whose chat template cannot call tools drops them
-        // silently: say so before the run, not after a puzzling answer.
-        if let Ok(agent) = runtime.store().agent(&args.agent) {
-            if !agent.tools.is_empty() {
-                if let Ok(provider) = runtime.providers().get(agent.provider, runtime.store()) {
-                    if provider.supports_tools(&agent.model).await == Some(false) {
-                        eprintln!(
-                            "note: {}'s chat template on this server cannot call tools, so {} works without its tools ({}) in this run",
-                            agent.model,
-                            agent.name,
-                            agent.tools.join(", ")
-                        );
-                    }
-                }
-            }
-        }
         let task = args.task.unwrap_or_default();
         let request = RunRequest {
             agent: args.agent,
@@ -209,6 +193,9 @@ fn print_progress(answer: &std::sync::Mutex<AnswerPrinter>, p: Progress) {
     }
     match p {
         Progress::TextDelta { .. } => {}
+        // A local server whose chat template cannot call tools drops them
+        // silently: said before the answer, not after a puzzling one.
+        Progress::Notice { message, .. } => eprintln!("note: {message}"),
         Progress::ToolCall { name, input, .. } => {
             let what = input.get("command").and_then(|c| c.as_str()).unwrap_or("");
             let path = input.get("path").and_then(|c| c.as_str()).unwrap_or("");

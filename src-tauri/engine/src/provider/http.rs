@@ -110,6 +110,23 @@ pub async fn get_json(
     })
 }
 
+/// POSTs `body` and reads a JSON answer (a server's own info endpoint).
+pub async fn post_json(
+    url: &Url,
+    headers: reqwest::header::HeaderMap,
+    body: &serde_json::Value,
+    config: &ProviderConfig,
+    api: &'static str,
+) -> Result<serde_json::Value, ProviderError> {
+    let request = client().post(url.clone()).headers(headers).json(body);
+    let response = send(request, config.whole_reply_timeout, config, url).await?;
+    let bytes = self::body(response, config, url).await?;
+    serde_json::from_slice(&bytes).map_err(|e| ProviderError::Malformed {
+        api,
+        detail: format!("the server's answer is not JSON ({e})"),
+    })
+}
+
 /// The `id` of each entry of a model list's `data` array (both APIs).
 pub fn model_ids(list: &serde_json::Value) -> Vec<String> {
     list["data"]

@@ -191,8 +191,8 @@ impl Provider for OpenAiProvider {
     /// Local servers say how much context they were started with:
     /// llama.cpp in `GET /props` (`default_generation_settings.n_ctx`) or
     /// its model list (`meta.n_ctx`), vLLM as `max_model_len`, LM Studio as
-    /// `loaded_context_length` / `max_context_length`, others as
-    /// `context_length`.
+    /// `loaded_context_length` / `max_context_length`, Ollama in
+    /// `/api/show`, others as `context_length`.
     async fn context_tokens(&self, model: &str) -> Option<u32> {
         let mut listing = ModelRequest::new(String::new(), Vec::new());
         listing.stream = false;
@@ -209,6 +209,34 @@ impl Provider for OpenAiProvider {
             if let Ok(props) = http::get_json(&url, headers.clone(), &self.config, API).await {
                 let n = &props["default_generation_settings"];
                 if let Some(n) = as_u32(&n["n_ctx"]).or_else(|| as_u32(&props["n_ctx"])) {
+                    return Some(n);
+                }
+            }
+        }
+        // Ollama says it in its own `/api/show`: the `num_ctx` it runs the
+        // model with; without one it serves 4,096 at most, whatever the
+        // model could hold.
+        if let Ok(url) = http::endpoint(root, "/api/show", ProviderKind::OpenAi.base_url_var()) {
+            if let Ok(show) = http::post_json(
+                &url,
+                headers.clone(),
+                &json!({"model": model}),
+                &self.config,
+                API,
+            )
+            .await
+            {
+                let num_ctx = show["parameters"].as_str().and_then(|p| {
+                    p.lines()
+                        .find_map(|l| l.trim().strip_prefix("num_ctx"))
+                        .and_then(|v| v.trim().parse::<u32>().ok())
+                });
+                let trained = show["model_info"].as_object().and_then(|info| {
+                    info.iter()
+                        .find(|(k, _)| k.ends_with(".context_length"))
+                        .and_then(|(_, v)| as_u32(v))
+                });
+                if let Some(n) = num_ctx.or_else(|| trained.map(|t| t.min(4_096))) {
                     return Some(n);
                 }
             }

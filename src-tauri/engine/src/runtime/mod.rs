@@ -246,6 +246,12 @@ pub enum Progress {
         agent: String,
         parent_id: Option<String>,
     },
+    /// Something the person should know before the answer comes, such as
+    /// a local model that cannot call the agent's tools.
+    Notice {
+        session_id: String,
+        message: String,
+    },
     TextDelta {
         session_id: String,
         text: String,
@@ -491,6 +497,23 @@ impl Runtime {
         limits
     }
 
+    /// A sentence when the server says the model's chat template cannot
+    /// call tools and the agent has some (the server drops them silently).
+    pub async fn tools_notice(&self, agent: &Agent) -> Option<String> {
+        if agent.tools.is_empty() {
+            return None;
+        }
+        let provider = self.providers.get(agent.provider, &self.store).ok()?;
+        (provider.supports_tools(&agent.model).await == Some(false)).then(|| {
+            format!(
+                "{}'s chat template on this server cannot call tools, so {} works without its tools ({}) in this run.",
+                agent.model,
+                agent.name,
+                agent.tools.join(", ")
+            )
+        })
+    }
+
     #[allow(clippy::too_many_arguments)]
     async fn drive(
         &self,
@@ -509,6 +532,12 @@ impl Runtime {
         });
         let heartbeat = self.keep_lease(session_id);
         let limits = self.fit_to_context(agent, limits).await;
+        if let Some(message) = self.tools_notice(agent).await {
+            progress.emit(Progress::Notice {
+                session_id: session_id.into(),
+                message,
+            });
+        }
         let budget = Arc::new(Budget::new(limits.clone()));
         let end = match self.thread_env(
             agent,

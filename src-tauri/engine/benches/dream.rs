@@ -130,7 +130,15 @@ fn main() {
             .configure(ProviderKind::Anthropic, ProviderConfig::new(server.url(), Some(SecretString::from("sk-ant-bench".to_string()))))
             .unwrap();
         let dreamer = Dreamer::new(runtime);
-        let dream = || dreamer.run(DreamRequest::new("bench", DreamTrigger::Cli), CancellationToken::new(), DreamProgressSink::none());
+        // A budget that covers the whole history, so the first dream reads
+        // all of it and the second only what is new (a smaller budget leaves
+        // the rest for later dreams, which is measured by dream_corpus).
+        let request = || {
+            let mut r = DreamRequest::new("bench", DreamTrigger::Cli);
+            r.budget_tokens = Some(100_000_000);
+            r
+        };
+        let dream = || dreamer.run(request(), CancellationToken::new(), DreamProgressSink::none());
 
         let k = dream().await.unwrap();
         line("dream k   (whole history)", &k);

@@ -22,7 +22,6 @@
 //! It decides and explains; it never stores or logs what it reads.
 
 use std::collections::{HashMap, HashSet};
-use std::hash::{Hash, Hasher};
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -104,19 +103,29 @@ struct Span {
 pub struct Evidence {
     spans: Vec<Span>,
     /// 3-gram hash -> first untrusted span holding it.
-    untrusted_grams: HashMap<u64, usize>,
-    trusted_grams: HashSet<u64>,
+    untrusted_grams: GramMap<usize>,
+    trusted_grams: GramSet,
     /// Lower-cased distinctive tokens (addresses, numbers, handles, names)
     /// -> first untrusted span holding it.
     untrusted_tokens: HashMap<String, usize>,
     trusted_tokens: HashSet<String>,
     /// Normalised lines already in memory: carrying them over is not new.
     memory_lines: HashSet<String>,
+    /// Planning only (which sessions fit): nothing is indexed.
+    off: bool,
 }
 
 impl Evidence {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Evidence that records nothing, for planning a dream before it runs.
+    pub fn off() -> Self {
+        Evidence {
+            off: true,
+            ..Self::default()
+        }
     }
 
     /// Indexes `text` as read from `source`.
@@ -127,13 +136,12 @@ impl Evidence {
         event_seq: Option<i64>,
         text: &str,
     ) {
-        if text.trim().is_empty() {
+        if self.off || text.trim().is_empty() {
             return;
         }
         let index = self.spans.len();
-        let words = words(text);
         let trusted = source.trusted();
-        for g in grams(&words) {
+        for g in grams_of(text) {
             if trusted {
                 self.trusted_grams.insert(g);
             } else {
@@ -171,6 +179,9 @@ impl Evidence {
     /// Marks the lines of `content` as already in memory, without indexing
     /// who wrote them (the caller did, line by line).
     pub fn mark_in_memory(&mut self, content: &str) {
+        if self.off {
+            return;
+        }
         for line in content.lines() {
             let n = normalise_line(line);
             if !n.is_empty() {
@@ -192,7 +203,7 @@ impl Evidence {
         let instruction = reads_as_instruction(line);
         let risky = risky_action(line);
         let w = words(line);
-        let g: Vec<u64> = grams(&w).collect();
+        let g: Vec<u64> = grams_of(line);
         let trusted_hits = g.iter().filter(|x| self.trusted_grams.contains(x)).count();
         let mut external: HashMap<usize, usize> = HashMap::new();
         let mut model: HashMap<usize, usize> = HashMap::new();
@@ -369,7 +380,8 @@ fn best_sentence<'a>(text: &'a str, grams_of_line: &[u64]) -> &'a str {
     let wanted: HashSet<u64> = grams_of_line.iter().copied().collect();
     text.split(['.', '!', '?', '\n', ';'])
         .max_by_key(|sentence| {
-            grams(&words(sentence))
+            grams_of(sentence)
+                .into_iter()
                 .filter(|g| wanted.contains(g))
                 .count()
         })
@@ -384,14 +396,71 @@ fn words(text: &str) -> Vec<String> {
         .collect()
 }
 
-fn grams(words: &[String]) -> impl Iterator<Item = u64> + '_ {
-    let n = if words.len() >= 3 { 3 } else { words.len() };
-    words.windows(n.max(1)).filter(move |_| n > 0).map(|w| {
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        w.hash(&mut h);
-        h.finish()
-    })
+/// The word 3-grams of `text` (lower-cased, punctuation ignored) as
+/// hashes; a text of one or two words gives one gram of them. Hashes are
+/// computed in place: a dream indexes every span it reads.
+fn grams_of(text: &str) -> Vec<u64> {
+    const K: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut words: Vec<u64> = Vec::new();
+    let mut h: u64 = 0;
+    let mut in_word = false;
+    for c in text.chars() {
+        if c.is_alphanumeric() {
+            let lower = if c.is_ascii() {
+                c.to_ascii_lowercase()
+            } else {
+                c.to_lowercase().next().unwrap_or(c)
+            };
+            h = (h ^ u64::from(u32::from(lower)))
+                .wrapping_mul(K)
+                .rotate_left(23);
+            in_word = true;
+        } else if in_word {
+            words.push(h);
+            h = 0;
+            in_word = false;
+        }
+    }
+    if in_word {
+        words.push(h);
+    }
+    match words.len() {
+        0 => Vec::new(),
+        1 | 2 => vec![
+            words
+                .iter()
+                .fold(K, |acc, w| (acc ^ w).wrapping_mul(K).rotate_left(17)),
+        ],
+        _ => words
+            .windows(3)
+            .map(|w| {
+                (w[0].wrapping_mul(K) ^ w[1].rotate_left(21).wrapping_mul(K) ^ w[2].rotate_left(42))
+                    .wrapping_mul(K)
+            })
+            .collect(),
+    }
 }
+
+/// Keys that are hashes already need no hashing again.
+#[derive(Default, Clone, Copy)]
+struct Prehashed(u64);
+
+impl std::hash::Hasher for Prehashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8) | u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+type GramMap<V> = HashMap<u64, V, std::hash::BuildHasherDefault<Prehashed>>;
+type GramSet = HashSet<u64, std::hash::BuildHasherDefault<Prehashed>>;
 
 fn normalise_line(line: &str) -> String {
     words(line).join(" ")
@@ -411,7 +480,7 @@ struct Token {
 fn distinctive(text: &str) -> Vec<Token> {
     static STRONG: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(
-            r"(?x)
+            &r"(?x)
               [A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}            # e-mail
             | (?:https?|ftp|sftp|s3|wss?)://[^\s)>\]'`]+                  # URL
             | \b(?:[a-z0-9\-]+\.)+(?:com|net|org|io|dev|ai|co|xyz|ru|cn|info|biz|app|site|top|me|ly|sh|cc|tk|to|gg|us|uk|de|fr)\b # host
@@ -419,12 +488,15 @@ fn distinctive(text: &str) -> Vec<Token> {
             | (?:\+|\b)\d[\d\s\-.,/]{2,}\d\b                               # numbers, phone, accounts, amounts
             | (?:^|\s)@[A-Za-z0-9_]{2,}                                     # handle
             | \b(?:0x[a-fA-F0-9]{16,}|bc1[a-z0-9]{20,}|[13][a-km-zA-HJ-NP-Z1-9]{25,34})\b # wallets
-            ",
+            ".replace(r"\b", r"(?-u:\b)"),
         )
         .expect("distinctive pattern compiles")
     });
     static NAME: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"\b[A-Z][a-z0-9]+(?:[A-Z][A-Za-z0-9]*)+\b|\b[A-Z][a-z]{2,}\b").expect("names")
+        Regex::new(
+            r"(?-u:\b)[A-Z][a-z0-9]+(?:[A-Z][A-Za-z0-9]*)+(?-u:\b)|(?-u:\b)[A-Z][a-z]{2,}(?-u:\b)",
+        )
+        .expect("names")
     });
     let mut out = Vec::new();
     for m in STRONG.find_iter(text) {

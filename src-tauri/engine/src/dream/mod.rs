@@ -331,7 +331,14 @@ impl Dreamer {
                 return Err(nothing_to_review(&agent.name));
             }
             let memory = store.memory_store(&input.store_id)?;
-            let plan = plan(store, &memory, &sessions, &request.instructions, limits)?;
+            let plan = plan(
+                store,
+                &memory,
+                &sessions,
+                &request.instructions,
+                limits,
+                false,
+            )?;
             let dream = store.create_dream(&NewDream {
                 agent_id: agent.id.clone(),
                 input_store_id: input.store_id.clone(),
@@ -405,7 +412,14 @@ impl Dreamer {
             None => sessions_to_review(store, &agent)?,
         };
         let limits = limits_of(store, request)?;
-        let plan = plan(store, &input, &sessions, &request.instructions, limits)?;
+        let plan = plan(
+            store,
+            &input,
+            &sessions,
+            &request.instructions,
+            limits,
+            false,
+        )?;
         let calls = plan.calls();
         let usage = crate::provider::Usage {
             input_tokens: plan.estimated_tokens as u64,
@@ -572,7 +586,7 @@ impl Dreamer {
                 .map(|c| c as u32)
                 .unwrap_or(MAX_ANSWER_TOKENS as u32),
         };
-        let plan = plan(&store, &input, &sessions, &dream.instructions, limits)?;
+        let plan = plan(&store, &input, &sessions, &dream.instructions, limits, true)?;
         // Sessions prepare left for the next dream are part of the story.
         let mut notes: Vec<String> = recorded["notes"]
             .as_array()
@@ -951,14 +965,23 @@ fn plan(
     sessions: &[Session],
     user_instructions: &str,
     limits: Limits,
+    guarded: bool,
 ) -> Result<Plan> {
-    let mut provenance = Evidence::new();
+    // Where each span came from matters only to the guards, after the
+    // model answers; planning which sessions fit skips that work.
+    let mut provenance = if guarded {
+        Evidence::new()
+    } else {
+        Evidence::off()
+    };
     provenance.add(Source::User, None, None, user_instructions);
     let all = transcript::render_sessions(store, sessions, &mut provenance)?;
     let mut memory = BTreeMap::new();
     for doc in store.list_documents(&input.id, None)? {
         if let Some((d, content)) = store.read_document(&input.id, &doc.path).ok().flatten() {
-            add_memory_evidence(store, &input.id, &d.path, &content, &mut provenance)?;
+            if guarded {
+                add_memory_evidence(store, &input.id, &d.path, &content, &mut provenance)?;
+            }
             memory.insert(
                 d.path.clone(),
                 MemoryDoc {

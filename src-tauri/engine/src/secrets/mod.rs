@@ -241,6 +241,9 @@ fn private_key_blocks(text: &str, out: &mut Vec<Finding>) {
     static MATERIAL: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(r"^[ \t]*(?:[A-Za-z0-9+/=]{8,}|[A-Za-z-]+:.*|)[ \t\r]*$").expect("pem body")
     });
+    if !text.contains("PRIVATE KEY") {
+        return;
+    }
     for begin in BEGIN.find_iter(text) {
         let end = match END.find_at(text, begin.end()) {
             Some(e) => e.end(),
@@ -349,6 +352,21 @@ fn looks_secret(value: &str, password: bool, quoted: bool) -> bool {
     }
 }
 
+/// Whether `text` names a password or a credential at all: the cheap test
+/// before the assignment and phrase searches.
+fn has_hint(text: &str) -> bool {
+    static HINT: LazyLock<aho_corasick::AhoCorasick> = LazyLock::new(|| {
+        aho_corasick::AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .build([
+                "pass", "pwd", "pin", "secret", "token", "key", "auth", "cred", "bearer", "cookie",
+                "dsn", "conn",
+            ])
+            .expect("hint automaton")
+    });
+    HINT.is_match(text)
+}
+
 /// `NAME = value`, `"name": "value"`, `name: value`, `--name value`,
 /// `name => value`, where the name is a credential.
 fn assignments(text: &str, out: &mut Vec<Finding>) {
@@ -362,10 +380,7 @@ fn assignments(text: &str, out: &mut Vec<Finding>) {
         )
         .expect("value pattern")
     });
-    static HINT: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(&format!(r"(?i)(?:{PASSWORD_WORDS}|{KEY_WORDS})")).expect("hint")
-    });
-    if !HINT.is_match(text) {
+    if !has_hint(text) {
         return;
     }
     for ident in IDENT.find_iter(text) {
@@ -410,6 +425,9 @@ fn assignments(text: &str, out: &mut Vec<Finding>) {
 /// "the password is hunter2", "my PIN for the bank is 4821", "password for
 /// the router: Tr0ub4dor".
 fn phrases(text: &str, out: &mut Vec<Finding>) {
+    if !has_hint(text) {
+        return;
+    }
     static PHRASE: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(
             r#"(?ix)

@@ -160,12 +160,10 @@ pub fn short_time(rfc3339: &str) -> String {
 /// Money for people: `$0.0123`, or "cost unknown" when the model has no
 /// price (a local model, a new one), never a misleading `$0.0000`.
 pub fn money(data_dir: &Path, model: &str, usd: f64) -> String {
-    let user_prices = data_dir.join("prices.json");
-    let priced = reverie_engine::provider::pricing::PriceTable::load(
-        user_prices.exists().then_some(user_prices.as_path()),
-    )
-    .map(|t| t.price(model).is_some())
-    .unwrap_or(false);
+    // The same price table the run used (built in, plus the data folder's).
+    let priced = reverie_engine::runtime::ProviderRegistry::new(data_dir)
+        .map(|r| r.prices().price(model).is_some())
+        .unwrap_or(false);
     if priced || usd > 0.0 {
         format!("${usd:.4}")
     } else {

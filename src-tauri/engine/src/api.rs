@@ -716,7 +716,7 @@ impl Api {
                     .get(provider, &self.store)
                     .map_err(|e| invalid(e.to_string()))?;
                 let context = crate::provider::learn_context(client.as_ref(), &model).await;
-                let tools = client.supports_tools(&model).await;
+                let tools = crate::provider::learn_tool_support(client.as_ref(), &model).await;
                 ok(json!({"context_tokens": context, "supports_tools": tools}))
             }
             // A model's price from the price table, without asking any

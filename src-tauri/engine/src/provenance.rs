@@ -113,6 +113,9 @@ pub struct Evidence {
     memory_lines: HashSet<String>,
     /// Planning only (which sessions fit): nothing is indexed.
     off: bool,
+    /// Each span's words, built once, the first time a line is compared
+    /// word by word.
+    span_words: std::sync::OnceLock<Vec<HashSet<String>>>,
 }
 
 impl Evidence {
@@ -317,12 +320,21 @@ impl Evidence {
         if content.len() < 3 {
             return None;
         }
+        let span_words = self.span_words.get_or_init(|| {
+            self.spans
+                .iter()
+                .map(|span| match span.source.trusted() {
+                    true => HashSet::new(),
+                    false => words(&span.text).into_iter().collect(),
+                })
+                .collect()
+        });
         let mut best: Option<(usize, f64)> = None;
         for (i, span) in self.spans.iter().enumerate() {
             if span.source.trusted() {
                 continue;
             }
-            let words: std::collections::HashSet<String> = words(&span.text).into_iter().collect();
+            let words = &span_words[i];
             let hits = content
                 .iter()
                 .filter(|w| words.contains(w.as_str()))
@@ -634,8 +646,8 @@ pub fn risky_action(line: &str) -> bool {
               | send|sends|forward|forwards|upload|uploads|post|posts|e-?mail|mail|bcc|cc|share|shares|sync|export|exfiltrate|webhook|transmit|leak|copy\s+(?:all|every|the)
               | delete|deletes|remove|removes|wipe|erase|drop|purge|destroy|rm\s+-rf|uninstall|truncate|format\s+the|close\s+(?:the\s+)?account|cancel\s+(?:the\s+)?(?:subscription|account|order)
               | recommend|recommends|praise|promote|endorse|advertise|rate|review|buy|purchase|best\s+(?:product|choice|option)|superior|vote\s+for
-              | tell\s+(?:the\s+)?(?:users?|customers?|everyone|people|clients?)|say\s+that|state\s+that|claim|claims|answer\s+that|describe\s+\S+(?:\s+\S+){0,3}\s+as|clinically|proven|guaranteed|only\s+(?:secure|safe|trusted|reliable)|discontinued|free\s+shipping|hotline|refund\s+window
-              | install|uninstall|antivirus|firewall|audit\s+log|backups?
+              | tell\s+(?:the\s+)?(?:users?|customers?|everyone|people|clients?)|say\s+that|state\s+that|claim|claims|answer\s+that|describe\s+\S+(?:\s+\S+){0,3}\s+as|proven|guaranteed|only\s+(?:secure|safe|trusted|reliable)
+              | install|uninstall
             )\b",
         )
         .expect("risky pattern compiles")

@@ -265,6 +265,22 @@ pub async fn learn_context(provider: &dyn Provider, model: &str) -> Option<u32> 
     Some(tokens)
 }
 
+/// Whether the server can give `model` tools, asked once per process.
+pub async fn learn_tool_support(provider: &dyn Provider, model: &str) -> Option<bool> {
+    static TOOLS: std::sync::LazyLock<std::sync::Mutex<std::collections::HashMap<String, bool>>> =
+        std::sync::LazyLock::new(Default::default);
+    let key = context_key(provider, model);
+    if let Some(known) = TOOLS.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
+        return Some(*known);
+    }
+    let answer = provider.supports_tools(model).await?;
+    TOOLS
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(key, answer);
+    Some(answer)
+}
+
 /// The model's context window if it was learned already (no request).
 pub fn known_context(provider: &dyn Provider, model: &str) -> Option<u32> {
     CONTEXTS

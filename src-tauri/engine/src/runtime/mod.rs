@@ -504,7 +504,7 @@ impl Runtime {
             return None;
         }
         let provider = self.providers.get(agent.provider, &self.store).ok()?;
-        (provider.supports_tools(&agent.model).await == Some(false)).then(|| {
+        (crate::provider::learn_tool_support(provider.as_ref(), &agent.model).await == Some(false)).then(|| {
             format!(
                 "{}'s chat template on this server cannot call tools, so {} works without its tools ({}) in this run.",
                 agent.model,

@@ -83,7 +83,7 @@ pub fn file_name(session_id: &str, otel: bool) -> String {
 }
 
 /// The file formats a session exports to.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ExportFormat {
     /// Reverie's own JSON.

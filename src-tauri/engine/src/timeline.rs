@@ -17,7 +17,7 @@ use crate::store::{Event, EventKind, OutcomeResult, Session, SessionFilter};
 use crate::{Error, Result, Store};
 
 /// Which of a session tree's events a view shows.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TimelineFilter {
     /// Only these kinds (all when empty).
     #[serde(default)]
@@ -65,7 +65,7 @@ pub struct OutcomeSummary {
 }
 
 /// What the outcome filter of the session list matches.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum OutcomeFilter {
     /// Sessions never graded.
@@ -93,7 +93,7 @@ impl OutcomeFilter {
     }
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 pub struct OverviewFilter {
     #[serde(flatten)]
     pub sessions: SessionFilter,

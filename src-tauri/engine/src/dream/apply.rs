@@ -213,7 +213,7 @@ pub struct RevertConflict {
 }
 
 /// What to do with a conflicting document on revert.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ConflictChoice {
     /// Leave the later edit as the current version.

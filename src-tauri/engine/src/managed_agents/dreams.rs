@@ -39,7 +39,7 @@ const IMPORT_TTL: Duration = Duration::from_secs(10 * 60);
 const MAX_POLL: Duration = Duration::from_secs(30);
 
 /// What to dream about.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DreamStart {
     /// The local memory store (name or id).

@@ -16,10 +16,9 @@
 //! conflicts), `sessions` (upload), `dreams` (start, poll, cancel, import as
 //! a proposal) and `links` (what the bridge remembers between runs).
 
-pub mod api;
 mod client;
 mod dreams;
-mod links;
+pub(crate) mod links;
 mod sessions;
 mod sync;
 pub mod wire;
@@ -91,7 +90,7 @@ pub fn base_url(store: &Store) -> Result<String> {
 
 /// What Settings changes when the bridge is turned on; `None` leaves a
 /// setting as it is.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BridgeSettings {
     #[serde(default)]

@@ -20,7 +20,7 @@ pub const MAX_ROSTER: usize = 20;
 pub use crate::provider::ProviderKind;
 
 /// What happens to a dream's proposal.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum DreamPolicy {
     /// Staged: the user reviews and applies it.
@@ -52,7 +52,7 @@ impl std::str::FromStr for DreamPolicy {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Access {
     ReadOnly,
@@ -114,7 +114,7 @@ impl Agent {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct NewAgent {
     pub name: String,
     pub provider: ProviderKind,
@@ -126,7 +126,7 @@ pub struct NewAgent {
 }
 
 /// A partial update: `None` leaves a field as it is.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AgentUpdate {
     pub provider: Option<ProviderKind>,
     pub model: Option<String>,

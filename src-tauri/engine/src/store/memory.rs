@@ -41,7 +41,7 @@ pub struct MemoryStore {
     pub document_count: i64,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct NewMemoryStore {
     pub name: String,
     #[serde(default)]
@@ -51,7 +51,7 @@ pub struct NewMemoryStore {
     pub size_limit_bytes: Option<i64>,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct MemoryStoreUpdate {
     pub description: Option<String>,
     pub instructions: Option<String>,
@@ -688,6 +688,53 @@ impl Store {
             .map(|(d, _)| d)
             .expect("document exists"))
     }
+
+    /// Plain-text search across a store's current documents: each document
+    /// whose path or lines hold `query` (any case), with its first five
+    /// matching lines (cut at 200 characters).
+    pub fn search_documents(&self, store_id: &str, query: &str) -> Result<Vec<SearchHit>> {
+        let needle = query.to_lowercase();
+        if needle.trim().is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut hits = Vec::new();
+        for doc in self.list_documents(store_id, None)? {
+            let Some((_, content)) = self.read_document(store_id, &doc.path)? else {
+                continue;
+            };
+            let matches: Vec<SearchLine> = content
+                .lines()
+                .enumerate()
+                .filter(|(_, l)| l.to_lowercase().contains(&needle))
+                .take(5)
+                .map(|(i, l)| SearchLine {
+                    line: i + 1,
+                    text: l.chars().take(200).collect(),
+                })
+                .collect();
+            if doc.path.to_lowercase().contains(&needle) || !matches.is_empty() {
+                hits.push(SearchHit {
+                    path: doc.path,
+                    matches,
+                });
+            }
+        }
+        Ok(hits)
+    }
+}
+
+/// A document found by [`Store::search_documents`].
+#[derive(Debug, Clone, Serialize)]
+pub struct SearchHit {
+    pub path: String,
+    pub matches: Vec<SearchLine>,
+}
+
+/// One matching line (numbered from 1).
+#[derive(Debug, Clone, Serialize)]
+pub struct SearchLine {
+    pub line: usize,
+    pub text: String,
 }
 
 /// The live document at `path` with its head version's sha256 and size.

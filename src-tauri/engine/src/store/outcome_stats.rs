@@ -16,7 +16,7 @@ use super::Store;
 use crate::{Result, ids};
 
 /// Which outcomes to count. Names or ids; `since` is a day (`2026-11-01`).
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct OutcomeStatsFilter {
     #[serde(default)]
     pub agent: Option<String>,

@@ -25,7 +25,7 @@ pub fn session_lease(id: &str) -> String {
     format!("session:{id}")
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum SessionStatus {
     Running,
@@ -116,7 +116,7 @@ pub struct NewSession {
 }
 
 /// What kind of step an event records.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum EventKind {
     UserMessage,
@@ -239,7 +239,7 @@ pub struct Event {
 
 /// A page of a session's timeline: events after `after_seq`, optionally of
 /// some kinds or one thread, at most `limit`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct EventQuery {
     pub after_seq: Option<i64>,
     /// Start at the first event at or after this RFC 3339 time.
@@ -250,7 +250,7 @@ pub struct EventQuery {
     pub thread_id: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SessionFilter {
     pub agent: Option<String>,
     pub status: Option<SessionStatus>,

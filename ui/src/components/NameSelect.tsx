@@ -2,6 +2,7 @@
  * A labelled choice of one name (an agent, a memory store) for an inline
  * form; `usePick` (state/usePick.ts) holds the choice.
  */
+import { Options } from './Options'
 
 interface NameSelectProps {
   label: string
@@ -15,11 +16,7 @@ export function NameSelect({ label, names, value, onChange }: NameSelectProps) {
     <label className="field">
       <span>{label}</span>
       <select value={value} onChange={(e) => onChange(e.target.value)}>
-        {names.map((name) => (
-          <option key={name} value={name}>
-            {name}
-          </option>
-        ))}
+        <Options choices={names} />
       </select>
     </label>
   )

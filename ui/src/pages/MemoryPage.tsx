@@ -22,6 +22,7 @@ import { formatSize } from '../state/memoryTree'
 import { useCall } from '../state/useCall'
 import { LeaveGuard, UnsavedQuestion } from '../components/LeaveGuard'
 import { ExportStore } from '../components/memory/ExportStore'
+import { Options } from '../components/Options'
 import '../styles/memory.css'
 
 /** Where the screen moves: another store, another document, or none (null). */
@@ -203,11 +204,7 @@ export function MemoryPage() {
           <label className="field">
             <span>Memory store</span>
             <select value={storeName} onChange={(e) => navigate({ store: e.target.value })}>
-              {stores.data.map((s) => (
-                <option key={s.id} value={s.name}>
-                  {s.name}
-                </option>
-              ))}
+              <Options choices={stores.data.map((s) => s.name)} />
             </select>
           </label>
           {store && docs && (

@@ -7,6 +7,7 @@
 import { useEffect, useId, useLayoutEffect, useRef, useState } from 'react'
 import { ApiError, call, subscribe, type Agent, type ApiEvent, type DreamEstimate } from '../../api'
 import { applyDreamEvent, formatCost, plural, type DreamProgressView } from '../../state/dreamView'
+import { Options } from '../Options'
 
 interface DreamNowProps {
   agents: Agent[]
@@ -116,11 +117,7 @@ export function DreamNow({ agents, onStarted, onFinished }: DreamNowProps) {
             }}
             disabled={running}
           >
-            {agents.map((a) => (
-              <option key={a.id} value={a.name}>
-                {a.name}
-              </option>
-            ))}
+            <Options choices={agents.map((a) => a.name)} />
           </select>
         </label>
         <label className="field">

@@ -23,6 +23,7 @@ import { useCall } from '../state/useCall'
 import { LeaveGuard, UnsavedQuestion } from '../components/LeaveGuard'
 import { ExportStore } from '../components/memory/ExportStore'
 import { Options } from '../components/Options'
+import { ErrorLine } from '../components/NoteLine'
 import '../styles/memory.css'
 
 /** Where the screen moves: another store, another document, or none (null). */
@@ -242,11 +243,7 @@ export function MemoryPage() {
 
         <div className="memory-main">
           {storeId && <PendingDreams storeId={storeId} refresh={listRefresh} />}
-          {actionError && (
-            <p className="notice notice-error" role="alert">
-              {actionError}
-            </p>
-          )}
+          <ErrorLine text={actionError} />
           {deleted && (
             <div className="notice notice-ok undo-bar" role="status">
               <span>Deleted {deleted.path}.</span>

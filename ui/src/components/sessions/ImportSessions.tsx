@@ -11,6 +11,7 @@ import { ApiError, call, chooseFile, subscribe, transport, type ImportFormat, ty
 import { useCall } from '../../state/useCall'
 import { describeImport } from '../../state/imports'
 import { Options } from '../Options'
+import { ErrorLine } from '../NoteLine'
 
 const FORMATS: { value: ImportFormat | 'auto'; label: string }[] = [
   { value: 'auto', label: 'Detect from the file' },
@@ -168,11 +169,7 @@ export function ImportSessions({
             Stop the import
           </label>
         </fieldset>
-        {error && (
-          <p className="notice notice-error" role="alert">
-            {error}
-          </p>
-        )}
+        <ErrorLine text={error} />
         {busy && (
           <p className="muted" role="status">
             Importing…{progress && ` ${progress.records.toLocaleString()} records read, ${progress.imported.toLocaleString()} sessions so far.`}

@@ -1,33 +1,74 @@
 /**
- * Routes: every screen from screens.tsx inside the shell; "/" opens Agents.
- * A data router (`createHashRouter(routes)` in main.tsx), so a screen with
- * unsaved changes can hold navigation until the user decides.
+ * Routes: every screen of the route table (routes.ts), inside the shell
+ * unless it is full-window; "/" opens Agents. A data router
+ * (`createHashRouter(routes)` in main.tsx), so a screen with unsaved changes
+ * can hold navigation until the user decides.
+ *
+ * Each screen's code loads on first visit: opening one screen (or a deep
+ * link) parses only the code that screen needs. A screen whose code is
+ * already here renders at once rather than through `React.lazy`: React holds
+ * a Suspense fallback on screen for at least 300 ms once shown, which a
+ * screen that is ready should never pay.
  */
-import { Suspense } from 'react'
+import { createElement, lazy, Suspense } from 'react'
 import { createRoutesFromElements, Navigate, Route } from 'react-router'
 import { Shell } from './components/Shell'
-import { AgentEditorPage, OnboardingPage, SessionTimelinePage } from './lazyPages'
 import { NotFoundPage } from './pages/NotFoundPage'
-import { screens } from './screens'
+import { HOME, matchScreen, pathOf, screens, type PageComponent, type Screen } from './routes'
+
+function lazyPage(screen: Screen) {
+  let ready: PageComponent | undefined
+  const load = () =>
+    screen.load().then((component) => {
+      ready = component
+      return component
+    })
+  const Lazy = lazy(() => load().then((component) => ({ default: component })))
+  function LazyPage() {
+    return createElement(ready ?? Lazy)
+  }
+  return { Page: LazyPage, load }
+}
+
+const pages = new Map(screens.map((screen) => [screen, lazyPage(screen)]))
+const pageOf = (screen: Screen) => pages.get(screen)!
+
+function routeTo(screen: Screen) {
+  const { Page } = pageOf(screen)
+  // In the shell, its Suspense shows "Loading…"; a full-window screen waits blank.
+  const element = screen.fullWindow ? (
+    <Suspense fallback={null}>
+      <Page />
+    </Suspense>
+  ) : (
+    <Page />
+  )
+  return <Route key={screen.path} path={screen.path} element={element} />
+}
 
 export const routes = createRoutesFromElements(
   <>
     <Route element={<Shell />}>
-      <Route index element={<Navigate to="/agents" replace />} />
-      <Route path="/agents/:name" element={<AgentEditorPage />} />
-      {screens.map(({ path, Page }) => (
-        <Route key={path} path={path} element={<Page />} />
-      ))}
-      <Route path="/sessions/:id" element={<SessionTimelinePage />} />
+      <Route index element={<Navigate to={HOME} replace />} />
+      {screens.filter((screen) => !screen.fullWindow).map(routeTo)}
       <Route path="*" element={<NotFoundPage />} />
     </Route>
-    <Route
-      path="/welcome"
-      element={
-        <Suspense fallback={null}>
-          <OnboardingPage />
-        </Suspense>
-      }
-    />
+    {screens.filter((screen) => screen.fullWindow).map(routeTo)}
   </>,
 )
+
+/**
+ * Resolves once the screen the address in `hash` opens is ready to render
+ * at once, or its code failed to come (its lazy load then reports that), so
+ * the first render can wait for it.
+ */
+export function screenReadyFor(hash: string): Promise<void> {
+  const match = matchScreen(pathOf(hash))
+  if (!match) return Promise.resolve()
+  return pageOf(match.screen)
+    .load()
+    .then(
+      () => undefined,
+      () => undefined,
+    )
+}

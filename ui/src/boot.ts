@@ -4,7 +4,7 @@
  * screen's first engine calls) and the app itself, all at once, instead of
  * one after the other.
  */
-import { preloadScreenFor } from './screenLoaders'
+import { preloadScreenFor } from './routes'
 
 preloadScreenFor(window.location.hash)
 void import('./main')

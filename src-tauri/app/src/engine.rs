@@ -16,7 +16,7 @@ use serde_json::Value;
 use tauri::{AppHandle, Emitter, Manager, Runtime as TauriRuntime, State};
 use tokio::sync::broadcast::error::RecvError;
 
-/// The Tauri event name the UI listens on (`TAURI_EVENT` in `ui/src/api.ts`).
+/// The Tauri event name the UI listens on (`TAURI_EVENT` in `ui/src/api/index.ts`).
 pub const EVENT: &str = "api-event";
 
 /// The API table, or the one-sentence reason the data folder could not be opened.

@@ -8,6 +8,7 @@ import { useId, useState, type FormEvent } from 'react'
 import { ApiError, call, type ProviderKind } from '../api'
 import { useCall } from '../state/useCall'
 import { useProviderAddress } from './settings/KeyHostConfirm'
+import { NoteLine } from './NoteLine'
 
 const LABELS: Record<ProviderKind, string> = { anthropic: 'Anthropic', openai: 'OpenAI-compatible' }
 const SOURCES: Record<string, string> = { keychain: 'the system keychain', environment: 'an environment variable' }
@@ -108,11 +109,7 @@ export function KeySettings({ provider, onChanged }: { provider: ProviderKind; o
         )}
       </form>
       {provider === 'openai' && <BaseUrl />}
-      {message && (
-        <p className={message.ok ? 'notice' : 'notice notice-error'} role={message.ok ? 'status' : 'alert'}>
-          {message.text}
-        </p>
-      )}
+      <NoteLine note={message} okClassName="notice" />
     </div>
   )
 }
@@ -156,11 +153,7 @@ function BaseUrl() {
         Save URL
       </button>
       {address.dialog}
-      {note && (
-        <p className={note.ok ? 'muted small' : 'notice notice-error'} role={note.ok ? 'status' : 'alert'}>
-          {note.text}
-        </p>
-      )}
+      <NoteLine note={note} okClassName="muted small" />
     </form>
   )
 }

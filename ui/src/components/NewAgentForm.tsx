@@ -6,6 +6,7 @@
 import { useEffect, useId, useRef, useState, type FormEvent, type KeyboardEvent } from 'react'
 import { ApiError, call, type Agent, type NewAgent, type ProviderKind } from '../api'
 import { DEFAULT_MODEL, TEMPLATE_TOOLS, TEMPLATES, type AgentTemplate } from '../state/agentTemplates'
+import { ErrorLine } from './NoteLine'
 
 interface NewAgentFormProps {
   onCreated: (agent: Agent) => void
@@ -111,11 +112,7 @@ export function NewAgentForm({ onCreated, onCancel }: NewAgentFormProps) {
           <span>Instructions</span>
           <textarea value={prompt} onChange={(e) => setPrompt(e.target.value)} rows={4} />
         </label>
-        {error && (
-          <p className="notice notice-error" role="alert">
-            {error}
-          </p>
-        )}
+        <ErrorLine text={error} />
         <div className="actions">
           <button type="submit" className="button button-primary" disabled={busy}>
             {busy ? 'Creating…' : 'Create agent'}

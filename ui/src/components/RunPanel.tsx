@@ -12,6 +12,7 @@ import { Link } from 'react-router'
 import { ApiError, call, subscribe, type ApiEvent } from '../api'
 import { applyEvent, emptyRun, headline, RESULT_LABEL, type Attempt, type RunView } from '../state/runView'
 import { Markdown } from './Markdown'
+import { ErrorLine } from './NoteLine'
 
 /** After this long without a word from the model, the panel says so. */
 export const QUIET_AFTER_MS = 15_000
@@ -135,11 +136,7 @@ export function RunPanel({ agent, quietAfterMs = QUIET_AFTER_MS }: { agent: stri
           )}
         </div>
       </form>
-      {startError && (
-        <p className="notice notice-error" role="alert">
-          {startError}
-        </p>
-      )}
+      <ErrorLine text={startError} />
       {run && (
         <div className="run-output">
           <p className={`run-status run-status-${headline(run).tone}`} role="status" data-testid="run-status">
@@ -162,11 +159,7 @@ export function RunPanel({ agent, quietAfterMs = QUIET_AFTER_MS }: { agent: stri
               <AttemptView key={attempt.number} attempt={attempt} />
             ))}
           </div>
-          {run.error && (
-            <p className="notice notice-error" role="alert">
-              {run.error}
-            </p>
-          )}
+          <ErrorLine text={run.error} />
           {sessionId && (
             <p className="muted">
               <Link to={`/sessions/${sessionId}`}>Open this session's timeline</Link>

@@ -5,8 +5,9 @@
  */
 import type { KeyboardEvent } from 'react'
 import { NavLink } from 'react-router'
-import { screens } from '../screens'
+import { sidebarScreens } from '../routes'
 import { BrandMark } from './BrandMark'
+import * as icons from './icons'
 import { ThemeToggle } from './ThemeToggle'
 
 function moveFocus(event: KeyboardEvent<HTMLUListElement>) {
@@ -33,14 +34,17 @@ export function Sidebar() {
       </div>
       <nav aria-label="Main">
         <ul className="nav-list" onKeyDown={moveFocus}>
-          {screens.map(({ path, label, Icon }) => (
-            <li key={path}>
-              <NavLink to={path} className="nav-link">
-                <Icon />
-                <span>{label}</span>
-              </NavLink>
-            </li>
-          ))}
+          {sidebarScreens.map(({ path, title, icon }) => {
+            const Icon = icons[icon]
+            return (
+              <li key={path}>
+                <NavLink to={path} className="nav-link">
+                  <Icon />
+                  <span>{title}</span>
+                </NavLink>
+              </li>
+            )
+          })}
         </ul>
       </nav>
       <div className="sidebar-footer">

@@ -17,6 +17,7 @@ import { DreamList } from '../components/dreams/DreamList'
 import { DreamNow } from '../components/dreams/DreamNow'
 import { OvernightCard } from '../components/dreams/OvernightCard'
 import { useCall } from '../state/useCall'
+import { Options } from '../components/Options'
 import '../styles/memory.css'
 import '../styles/dreams.css'
 
@@ -122,11 +123,7 @@ export function DreamsPage() {
             <span>Show dreams of</span>
             <select value={filter} onChange={(e) => setFilter(e.target.value)}>
               <option value="">All agents</option>
-              {agents.data.map((a) => (
-                <option key={a.id} value={a.name}>
-                  {a.name}
-                </option>
-              ))}
+              <Options choices={agents.data.map((a) => a.name)} />
             </select>
           </label>
           {items && items.length === 0 && (

@@ -22,6 +22,8 @@ import { formatSize } from '../state/memoryTree'
 import { useCall } from '../state/useCall'
 import { LeaveGuard, UnsavedQuestion } from '../components/LeaveGuard'
 import { ExportStore } from '../components/memory/ExportStore'
+import { Options } from '../components/Options'
+import { ErrorLine } from '../components/NoteLine'
 import '../styles/memory.css'
 
 /** Where the screen moves: another store, another document, or none (null). */
@@ -203,11 +205,7 @@ export function MemoryPage() {
           <label className="field">
             <span>Memory store</span>
             <select value={storeName} onChange={(e) => navigate({ store: e.target.value })}>
-              {stores.data.map((s) => (
-                <option key={s.id} value={s.name}>
-                  {s.name}
-                </option>
-              ))}
+              <Options choices={stores.data.map((s) => s.name)} />
             </select>
           </label>
           {store && docs && (
@@ -245,11 +243,7 @@ export function MemoryPage() {
 
         <div className="memory-main">
           {storeId && <PendingDreams storeId={storeId} refresh={listRefresh} />}
-          {actionError && (
-            <p className="notice notice-error" role="alert">
-              {actionError}
-            </p>
-          )}
+          <ErrorLine text={actionError} />
           {deleted && (
             <div className="notice notice-ok undo-bar" role="status">
               <span>Deleted {deleted.path}.</span>

@@ -17,6 +17,7 @@ import { importedLabel } from '../state/imports'
 import { dayStart, durationOf, firstLine, formatCost, formatMs, resultLabel } from '../state/timeline'
 import { useCall } from '../state/useCall'
 import { useReturnFocus } from '../state/useReturnFocus'
+import { Options } from '../components/Options'
 import '../styles/timeline.css'
 
 const STATUSES: SessionStatus[] = ['running', 'completed', 'failed', 'interrupted', 'canceled']
@@ -95,12 +96,7 @@ export function SessionsPage() {
           Agent
           <select id={`${ids}-agent`} value={agent} onChange={(e) => setAgent(e.target.value)}>
             <option value="">All agents</option>
-            {agents.status === 'ok' &&
-              agents.data.map((a) => (
-                <option key={a.id} value={a.name}>
-                  {a.name}
-                </option>
-              ))}
+            {agents.status === 'ok' && <Options choices={agents.data.map((a) => a.name)} />}
           </select>
         </label>
         <label className="field" htmlFor={`${ids}-status`}>
@@ -118,11 +114,7 @@ export function SessionsPage() {
           Outcome
           <select id={`${ids}-outcome`} value={outcome} onChange={(e) => setOutcome(e.target.value)}>
             <option value="">Any outcome</option>
-            {OUTCOMES.map((o) => (
-              <option key={o.value} value={o.value}>
-                {o.label}
-              </option>
-            ))}
+            <Options choices={OUTCOMES} />
           </select>
         </label>
         <label className="field" htmlFor={`${ids}-from`}>

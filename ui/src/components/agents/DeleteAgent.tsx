@@ -6,6 +6,7 @@
 import { useEffect, useId, useRef, useState, type KeyboardEvent } from 'react'
 import { ApiError, call, type Agent } from '../../api'
 import { useReturnFocus } from '../../state/useReturnFocus'
+import { ErrorLine } from '../NoteLine'
 
 export function DeleteAgent({ agent, onDeleted }: { agent: Agent; onDeleted: () => void }) {
   const ids = useId()
@@ -67,11 +68,7 @@ export function DeleteAgent({ agent, onDeleted }: { agent: Agent; onDeleted: () 
             <strong>Delete {agent.name} for good?</strong> Its sessions, dreams and the store “{agent.name}” go
             with it. Shared stores it uses stay. This cannot be undone.
           </p>
-          {error && (
-            <p className="notice notice-error" role="alert">
-              {error}
-            </p>
-          )}
+          <ErrorLine text={error} />
           <div className="actions">
             <button type="button" className="button button-danger-strong" disabled={busy} onClick={() => void remove()}>
               {busy ? 'Deleting…' : `Delete ${agent.name}`}

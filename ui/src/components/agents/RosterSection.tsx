@@ -5,8 +5,12 @@
  */
 import { useId, useState, type FormEvent } from 'react'
 import { Link } from 'react-router'
-import { ApiError, call, type Agent } from '../../api'
+import { call, type Agent } from '../../api'
+import { useAction } from '../../state/useAction'
 import { useCall } from '../../state/useCall'
+import { usePick } from '../../state/usePick'
+import { NameSelect } from '../NameSelect'
+import { NoteLine } from '../NoteLine'
 
 const MAX_ROSTER = 20
 
@@ -15,29 +19,15 @@ export function RosterSection({ agent }: { agent: Agent }) {
   const [refresh, setRefresh] = useState(0)
   const roster = useCall('agents.roster', { name: agent.name }, refresh)
   const agents = useCall('agents.list', {})
-  const [pick, setPick] = useState('')
-  const [note, setNote] = useState<{ ok: boolean; text: string }>()
-  const [busy, setBusy] = useState(false)
+  const { busy, note, run } = useAction()
 
   const members = roster.status === 'ok' ? roster.data : []
   const onRoster = new Set(members.map((m) => m.id))
   const candidates =
     agents.status === 'ok' ? agents.data.filter((a) => a.id !== agent.id && !onRoster.has(a.id)) : []
-  const chosen = pick && candidates.some((a) => a.name === pick) ? pick : (candidates[0]?.name ?? '')
+  const [chosen, setPick] = usePick(candidates.map((a) => a.name))
 
-  const change = async (work: () => Promise<unknown>, done: string) => {
-    setBusy(true)
-    setNote(undefined)
-    try {
-      await work()
-      setNote({ ok: true, text: done })
-      setRefresh((n) => n + 1)
-    } catch (e) {
-      setNote({ ok: false, text: e instanceof ApiError ? e.message : String(e) })
-    } finally {
-      setBusy(false)
-    }
-  }
+  const change = (work: () => Promise<unknown>, done: string) => run(work, done, () => setRefresh((n) => n + 1))
 
   const add = (event: FormEvent) => {
     event.preventDefault()
@@ -95,26 +85,13 @@ export function RosterSection({ agent }: { agent: Agent }) {
       )}
       {candidates.length > 0 && (
         <form className="inline-form" onSubmit={add} aria-label="Add a subagent">
-          <label className="field">
-            <span>Add a subagent</span>
-            <select value={chosen} onChange={(e) => setPick(e.target.value)}>
-              {candidates.map((a) => (
-                <option key={a.id} value={a.name}>
-                  {a.name}
-                </option>
-              ))}
-            </select>
-          </label>
+          <NameSelect label="Add a subagent" names={candidates.map((a) => a.name)} value={chosen} onChange={setPick} />
           <button type="submit" className="button" disabled={busy || members.length >= MAX_ROSTER}>
             Add
           </button>
         </form>
       )}
-      {note && (
-        <p className={note.ok ? 'field-hint' : 'notice notice-error'} role={note.ok ? 'status' : 'alert'}>
-          {note.text}
-        </p>
-      )}
+      <NoteLine note={note} />
     </section>
   )
 }

@@ -6,8 +6,12 @@
  */
 import { useId, useState, type FormEvent } from 'react'
 import { Link } from 'react-router'
-import { ApiError, call, type Agent, type AttachedStore } from '../../api'
+import { call, type Agent, type AttachedStore } from '../../api'
+import { useAction } from '../../state/useAction'
 import { useCall } from '../../state/useCall'
+import { usePick } from '../../state/usePick'
+import { NameSelect } from '../NameSelect'
+import { NoteLine } from '../NoteLine'
 
 const MAX_STORES = 8
 const ACCESS: Record<AttachedStore['access'], string> = { read_write: 'Read and write', read_only: 'Read only' }
@@ -15,27 +19,13 @@ const ACCESS: Record<AttachedStore['access'], string> = { read_write: 'Read and 
 export function StoresSection({ agent, onChange }: { agent: Agent; onChange: (agent: Agent) => void }) {
   const ids = useId()
   const stores = useCall('memory.stores', {}, agent.stores.length)
-  const [pick, setPick] = useState('')
   const [access, setAccess] = useState<AttachedStore['access']>('read_only')
-  const [note, setNote] = useState<{ ok: boolean; text: string }>()
-  const [busy, setBusy] = useState(false)
-
-  const act = async (work: () => Promise<Agent>, done: string) => {
-    setBusy(true)
-    setNote(undefined)
-    try {
-      onChange(await work())
-      setNote({ ok: true, text: done })
-    } catch (e) {
-      setNote({ ok: false, text: e instanceof ApiError ? e.message : String(e) })
-    } finally {
-      setBusy(false)
-    }
-  }
+  const { busy, note, run } = useAction()
+  const act = (work: () => Promise<Agent>, done: string) => run(work, done, onChange)
 
   const attached = new Set(agent.stores.map((s) => s.store_id))
   const available = stores.status === 'ok' ? stores.data.filter((s) => !attached.has(s.id)) : []
-  const chosen = pick && available.some((s) => s.name === pick) ? pick : (available[0]?.name ?? '')
+  const [chosen, setPick] = usePick(available.map((s) => s.name))
 
   const attach = (event: FormEvent) => {
     event.preventDefault()
@@ -114,16 +104,7 @@ export function StoresSection({ agent, onChange }: { agent: Agent; onChange: (ag
       )}
       {available.length > 0 && (
         <form className="inline-form" onSubmit={attach} aria-label="Attach a memory store">
-          <label className="field">
-            <span>Attach a store</span>
-            <select value={chosen} onChange={(e) => setPick(e.target.value)}>
-              {available.map((s) => (
-                <option key={s.id} value={s.name}>
-                  {s.name}
-                </option>
-              ))}
-            </select>
-          </label>
+          <NameSelect label="Attach a store" names={available.map((s) => s.name)} value={chosen} onChange={setPick} />
           <label className="field field-narrow">
             <span>Access</span>
             <select value={access} onChange={(e) => setAccess(e.target.value as AttachedStore['access'])}>
@@ -136,11 +117,7 @@ export function StoresSection({ agent, onChange }: { agent: Agent; onChange: (ag
           </button>
         </form>
       )}
-      {note && (
-        <p className={note.ok ? 'field-hint' : 'notice notice-error'} role={note.ok ? 'status' : 'alert'}>
-          {note.text}
-        </p>
-      )}
+      <NoteLine note={note} />
     </section>
   )
 }

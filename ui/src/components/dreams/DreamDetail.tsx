@@ -12,6 +12,7 @@ import { useSessionTitles } from '../../state/sessionTitles'
 import { SessionList } from './SessionLinks'
 import { RevertPanel } from './RevertPanel'
 import { Link } from 'react-router'
+import { ErrorLine, OkLine } from '../NoteLine'
 
 interface DreamDetailProps {
   id: string
@@ -157,16 +158,8 @@ export function DreamDetail({ id, refresh, onChanged }: DreamDetailProps) {
           </ul>
         </div>
       )}
-      {error && (
-        <p className="notice notice-error" role="alert">
-          {error}
-        </p>
-      )}
-      {note && (
-        <p className="notice notice-ok" role="status">
-          {note}
-        </p>
-      )}
+      <ErrorLine text={error} />
+      <OkLine text={note} />
 
       {dream.status === 'completed' && edits.length === 0 && <p className="muted">This dream found nothing worth changing.</p>}
 

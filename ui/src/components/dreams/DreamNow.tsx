@@ -7,6 +7,8 @@
 import { useEffect, useId, useLayoutEffect, useRef, useState } from 'react'
 import { ApiError, call, subscribe, type Agent, type ApiEvent, type DreamEstimate } from '../../api'
 import { applyDreamEvent, formatCost, plural, type DreamProgressView } from '../../state/dreamView'
+import { Options } from '../Options'
+import { ErrorLine } from '../NoteLine'
 
 interface DreamNowProps {
   agents: Agent[]
@@ -116,11 +118,7 @@ export function DreamNow({ agents, onStarted, onFinished }: DreamNowProps) {
             }}
             disabled={running}
           >
-            {agents.map((a) => (
-              <option key={a.id} value={a.name}>
-                {a.name}
-              </option>
-            ))}
+            <Options choices={agents.map((a) => a.name)} />
           </select>
         </label>
         <label className="field">
@@ -151,11 +149,7 @@ export function DreamNow({ agents, onStarted, onFinished }: DreamNowProps) {
           </button>
         )}
       </div>
-      {error && (
-        <p className="notice notice-error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorLine text={error} />
       {progress && (
         <div className={`dream-progress dream-progress-${progress.phase}`}>
           <div role="status" aria-live="polite" data-testid="dream-progress">

@@ -7,6 +7,7 @@
 import { useEffect, useId, useState } from 'react'
 import { ApiError, call, type ConflictChoice, type RevertConflict } from '../../api'
 import { DiffTable } from '../memory/DiffTable'
+import { ErrorLine } from '../NoteLine'
 
 interface RevertPanelProps {
   dreamId: string
@@ -77,11 +78,7 @@ export function RevertPanel({ dreamId, onReverted, onCancel }: RevertPanelProps)
           ))}
         </>
       )}
-      {error && (
-        <p className="notice notice-error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorLine text={error} />
       <div className="actions">
         <button type="button" className="button button-primary button-small" onClick={() => void revert()} disabled={busy || !conflicts || undecided > 0}>
           Revert dream

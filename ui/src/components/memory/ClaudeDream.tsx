@@ -19,6 +19,7 @@ import {
 import { plural } from '../../state/dreamView'
 import { formatWhen } from '../../state/memoryTree'
 import { DREAM_POLL_MS, dreamGoing, managedError, remoteDreamSentence } from '../../state/managedView'
+import { ErrorLine } from '../NoteLine'
 
 interface Props {
   store: string
@@ -195,11 +196,7 @@ export function ClaudeDream({ store, storeId, status, onSynced, pollMs = DREAM_P
           {note}
         </p>
       )}
-      {error && (
-        <p className="notice notice-error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorLine text={error} />
       {current && (
         <div className="managed-dream-card" data-testid="claude-dream">
           <p className="managed-dream-head">

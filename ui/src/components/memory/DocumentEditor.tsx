@@ -10,6 +10,7 @@ import { ApiError, call, type MemoryDocument } from '../../api'
 import { AUTHOR_LABEL, documentPath, formatSize, formatWhen } from '../../state/memoryTree'
 import { DiffTable } from './DiffTable'
 import { VersionHistory } from './VersionHistory'
+import { ErrorLine, OkLine } from '../NoteLine'
 
 // CodeMirror is most of the UI's weight: it loads when a document first opens.
 const CodeEditor = lazy(() => import('./CodeEditor').then((m) => ({ default: m.CodeEditor })))
@@ -287,16 +288,8 @@ export function DocumentEditor({ store, path, outsideChange, onChanged, onRename
         </div>
       )}
 
-      {error && (
-        <p className="notice notice-error" role="alert">
-          {error}
-        </p>
-      )}
-      {note && (
-        <p className="notice notice-ok" role="status">
-          {note}
-        </p>
-      )}
+      <ErrorLine text={error} />
+      <OkLine text={note} />
 
       {secretWarning && (
         <div className="conflict" role="alert" aria-labelledby={`${ids}-secret`}>

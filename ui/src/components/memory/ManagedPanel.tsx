@@ -10,6 +10,7 @@ import { call, type ManagedBridgeStatus, type ManagedConflict, type ManagedSyncR
 import { formatWhen } from '../../state/memoryTree'
 import { conflictSentence, managedError, syncEventLines, syncSentence } from '../../state/managedView'
 import { ClaudeDream } from './ClaudeDream'
+import { ErrorLine } from '../NoteLine'
 import '../../styles/managed.css'
 
 interface Props {
@@ -159,11 +160,7 @@ export function ManagedPanel({ store, storeId, refresh, onOpen, onChanged }: Pro
           )}
         </div>
       )}
-      {error && (
-        <p className="notice notice-error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorLine text={error} />
       {conflicts.length > 0 && (
         <div className="managed-conflicts">
           <h3 id={`${ids}-conflicts`}>Conflicts to look at</h3>

@@ -6,6 +6,7 @@
 import { useCallback, useEffect, useId, useState, type FormEvent } from 'react'
 import { ApiError, call, type MirrorStatus } from '../../api'
 import { formatWhen } from '../../state/memoryTree'
+import { ErrorLine } from '../NoteLine'
 
 const KIND: Record<string, string> = {
   both_changed: 'changed in both places; the folder’s text was kept as',
@@ -78,11 +79,7 @@ export function MirrorPanel({ store, refresh }: { store: string; refresh: number
           </button>
         )}
       </form>
-      {error && (
-        <p className="notice notice-error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorLine text={error} />
       {status?.conflicts && status.conflicts.length > 0 && (
         <ul className="list mirror-conflicts" aria-label="Mirror conflicts">
           {status.conflicts.map((c) => (

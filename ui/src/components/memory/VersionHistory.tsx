@@ -8,6 +8,7 @@ import { useEffect, useId, useState } from 'react'
 import { ApiError, call, type DocumentVersion } from '../../api'
 import { AUTHOR_LABEL, formatSize, formatWhen } from '../../state/memoryTree'
 import { DiffTable } from './DiffTable'
+import { ErrorLine } from '../NoteLine'
 
 interface VersionHistoryProps {
   store: string
@@ -86,11 +87,7 @@ export function VersionHistory({ store, path, current, dirty, onRestored }: Vers
   return (
     <section className="history" aria-labelledby={`${ids}-title`}>
       <h3 id={`${ids}-title`}>History</h3>
-      {error && (
-        <p className="notice notice-error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorLine text={error} />
       {!versions && !error && <p className="muted">Loading versions…</p>}
       {versions && (
         <div className="history-grid">

@@ -7,6 +7,7 @@ import { useEffect, useId, useRef, useState, type FormEvent } from 'react'
 import { ApiError, call, type Agent, type ProviderKind } from '../../api'
 import { applyNewAgentDefaults } from '../agents/newAgentDefaults'
 import { DEFAULT_MODEL, TEMPLATE_TOOLS, TEMPLATES } from '../../state/agentTemplates'
+import { ErrorLine } from '../NoteLine'
 
 const BLURBS: Record<string, string> = {
   researcher: 'Finds facts, says where each came from and what is uncertain.',
@@ -98,11 +99,7 @@ export function AgentStep({
       <p id={`${ids}-name-help`} className="muted small">
         Letters, digits, “-”, “_” or “.”, no spaces. You can change its instructions, model and tools later.
       </p>
-      {error && (
-        <p className="notice notice-error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorLine text={error} />
       <div className="onboarding-nav">
         <button type="submit" className="button button-primary" disabled={busy || !name.trim()}>
           {busy ? 'Creating…' : 'Create agent'}

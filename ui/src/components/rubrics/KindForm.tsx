@@ -14,6 +14,7 @@ import {
   REGEX_FLAGS,
   type DraftKind,
 } from '../../state/rubricDraft'
+import { Options } from '../Options'
 
 interface KindFormProps {
   kind: DraftKind
@@ -158,11 +159,7 @@ export function KindForm({ kind, onChange, errorFor, label }: KindFormProps) {
           </Field>
           <Field label="Must open as" error={errorFor('format')}>
             <select value={kind.format} onChange={(e) => onChange({ ...kind, format: e.target.value })}>
-              {FILE_FORMATS.map((f) => (
-                <option key={f.value} value={f.value}>
-                  {f.label}
-                </option>
-              ))}
+              <Options choices={FILE_FORMATS} />
             </select>
           </Field>
         </div>
@@ -172,20 +169,12 @@ export function KindForm({ kind, onChange, errorFor, label }: KindFormProps) {
         <div className="field-row">
           <Field label="Language" className="field-narrow">
             <select value={kind.language} onChange={(e) => onChange({ ...kind, language: e.target.value })}>
-              {LANGUAGES.map((l) => (
-                <option key={l.value} value={l.value}>
-                  {l.label}
-                </option>
-              ))}
+              <Options choices={LANGUAGES} />
             </select>
           </Field>
           <Field label="Where the code is">
             <select value={kind.source} onChange={(e) => onChange({ ...kind, source: e.target.value })}>
-              {CODE_SOURCES.map((s) => (
-                <option key={s.value} value={s.value}>
-                  {s.label}
-                </option>
-              ))}
+              <Options choices={CODE_SOURCES} />
             </select>
           </Field>
         </div>

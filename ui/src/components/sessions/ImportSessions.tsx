@@ -10,6 +10,8 @@ import { useEffect, useId, useRef, useState, type FormEvent, type KeyboardEvent 
 import { ApiError, call, chooseFile, subscribe, transport, type ImportFormat, type ImportSummary } from '../../api'
 import { useCall } from '../../state/useCall'
 import { describeImport } from '../../state/imports'
+import { Options } from '../Options'
+import { ErrorLine } from '../NoteLine'
 
 const FORMATS: { value: ImportFormat | 'auto'; label: string }[] = [
   { value: 'auto', label: 'Detect from the file' },
@@ -123,22 +125,13 @@ export function ImportSessions({
             <span>Into agent</span>
             <select ref={firstField} value={agentName} onChange={(e) => setAgent(e.target.value)} required>
               {agents.status === 'ok' && agents.data.length === 0 && <option value="">No agents yet</option>}
-              {agents.status === 'ok' &&
-                agents.data.map((a) => (
-                  <option key={a.id} value={a.name}>
-                    {a.name}
-                  </option>
-                ))}
+              {agents.status === 'ok' && <Options choices={agents.data.map((a) => a.name)} />}
             </select>
           </label>
           <label className="field">
             <span>Format</span>
             <select value={format} onChange={(e) => setFormat(e.target.value as ImportFormat | 'auto')}>
-              {FORMATS.map((f) => (
-                <option key={f.value} value={f.value}>
-                  {f.label}
-                </option>
-              ))}
+              <Options choices={FORMATS} />
             </select>
           </label>
         </div>
@@ -176,11 +169,7 @@ export function ImportSessions({
             Stop the import
           </label>
         </fieldset>
-        {error && (
-          <p className="notice notice-error" role="alert">
-            {error}
-          </p>
-        )}
+        <ErrorLine text={error} />
         {busy && (
           <p className="muted" role="status">
             Importing…{progress && ` ${progress.records.toLocaleString()} records read, ${progress.imported.toLocaleString()} sessions so far.`}

@@ -11,6 +11,7 @@ import { describeNext, describeSchedule, formatTokens, parseBudget, tokensCost }
 import { useCall } from '../../state/useCall'
 import { ScheduleField } from '../agents/ScheduleField'
 import { DEFAULT_NIGHTLY } from '../agents/newAgentDefaults'
+import { NoteLine } from '../NoteLine'
 
 export const DEFAULT_SCHEDULE_KEY = 'dream.default_schedule'
 export const BUDGET_KEY = 'dream.budget_tokens'
@@ -101,11 +102,7 @@ export function DreamSettings() {
   }
 
   const message = (where: 'pause' | 'defaults') =>
-    note?.where === where && (
-      <p className={note.ok ? 'notice notice-ok' : 'notice notice-error'} role={note.ok ? 'status' : 'alert'}>
-        {note.text}
-      </p>
-    )
+    note?.where === where && <NoteLine note={note} okClassName="notice notice-ok" />
 
   return (
     <div className="settings-grid">

@@ -13,6 +13,7 @@ import { KEY_SOURCE, managedError } from '../../state/managedView'
 import { plural } from '../../state/dreamView'
 import { useCall } from '../../state/useCall'
 import '../../styles/managed.css'
+import { NoteLine } from '../NoteLine'
 
 type Note = { ok: boolean; text: string }
 
@@ -197,11 +198,7 @@ export function ManagedAgentsSettings({ refresh = 0 }: { refresh?: number }) {
             </>
           )}
         </div>
-        {note && (
-          <p className={note.ok ? 'notice notice-ok' : 'notice notice-error'} role={note.ok ? 'status' : 'alert'}>
-            {note.text}
-          </p>
-        )}
+        <NoteLine note={note} okClassName="notice notice-ok" />
       </form>
       <div>
         <h3 id={`${ids}-stores`}>Memory stores on Claude</h3>

@@ -10,6 +10,7 @@ import { DEFAULT_MODEL } from '../../state/agentTemplates'
 import { useCall } from '../../state/useCall'
 import { ModelField } from '../agents/ModelField'
 import { useProviderAddress } from './KeyHostConfirm'
+import { NoteLine } from '../NoteLine'
 
 const ANTHROPIC_URL = 'provider.anthropic.base_url'
 
@@ -87,11 +88,7 @@ export function ProviderSettings() {
           Save providers and models
         </button>
       </div>
-      {note && (
-        <p className={note.ok ? 'notice notice-ok' : 'notice notice-error'} role={note.ok ? 'status' : 'alert'}>
-          {note.text}
-        </p>
-      )}
+      <NoteLine note={note} okClassName="notice notice-ok" />
     </form>
   )
 }

@@ -5,6 +5,7 @@
  */
 import { useEffect, useState } from 'react'
 import { startAtLogin } from '../../api'
+import { ErrorLine } from '../NoteLine'
 
 export function StartAtLogin() {
   const [state, setState] = useState<boolean | null | undefined>()
@@ -39,11 +40,7 @@ export function StartAtLogin() {
           <span className="field-hint">Scheduled dreams run even when Reverie is closed; this also opens it in the tray when you log in.</span>
         </span>
       </label>
-      {error && (
-        <p className="notice notice-error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorLine text={error} />
     </div>
   )
 }

@@ -5,7 +5,7 @@ import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { EventSource } from 'eventsource'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { ApiError, bridgeBase, bridgeTransport, disconnectedTransport, type ApiEvent } from './api'
+import { ApiError, bridgeBase, bridgeTransport, disconnectedTransport, type ApiEvent } from '.'
 
 let server: http.Server
 let base: string

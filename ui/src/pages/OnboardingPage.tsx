@@ -7,14 +7,14 @@
  */
 import { useEffect, useRef, useState } from 'react'
 import { useNavigate } from 'react-router'
-import type { ProviderKind } from '../../api'
-import { loadProgress, resumeAt, saveProgress, type Progress, type Step } from '../../state/onboarding'
-import { useCall } from '../../state/useCall'
-import { BrandMark } from '../BrandMark'
-import { RunPanel } from '../RunPanel'
-import { AgentStep } from './AgentStep'
-import { ConnectStep } from './ConnectStep'
-import '../../styles/onboarding.css'
+import type { ProviderKind } from '../api'
+import { loadProgress, resumeAt, saveProgress, type Progress, type Step } from '../state/onboarding'
+import { useCall } from '../state/useCall'
+import { BrandMark } from '../components/BrandMark'
+import { RunPanel } from '../components/RunPanel'
+import { AgentStep } from '../components/onboarding/AgentStep'
+import { ConnectStep } from '../components/onboarding/ConnectStep'
+import '../styles/onboarding.css'
 
 const STEPS: { step: Step; title: string; lead: string }[] = [
   {

@@ -9,14 +9,14 @@
  * It owns the view's state; the one-line wording and the paging bookkeeping
  * live in `state/timeline`.
  */
-import { sessionBadge } from '../../state/sessionBadge'
+import { sessionBadge } from '../state/sessionBadge'
 import { useVirtualizer } from '@tanstack/react-virtual'
 import { useCallback, useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react'
 import { Link, useLocation, useParams } from 'react-router'
-import { ApiError, call, type SessionDetail, type TimelineMarks, type TimelinePage } from '../../api'
-import { download } from '../../state/download'
-import { callOrTake } from '../../state/prefetch'
-import { useCall } from '../../state/useCall'
+import { ApiError, call, type SessionDetail, type TimelineMarks, type TimelinePage } from '../api'
+import { download } from '../state/download'
+import { callOrTake } from '../state/prefetch'
+import { useCall } from '../state/useCall'
 import {
   KIND_GROUPS,
   PageCache,
@@ -31,12 +31,12 @@ import {
   kindsFor,
   nextError,
   resultLabel,
-} from '../../state/timeline'
-import { formatLabel, importedLabel } from '../../state/imports'
-import { CallError } from '../CallError'
-import { Page } from '../Page'
-import { TimelineRow } from './TimelineRow'
-import '../../styles/timeline.css'
+} from '../state/timeline'
+import { formatLabel, importedLabel } from '../state/imports'
+import { CallError } from '../components/CallError'
+import { Page } from '../components/Page'
+import { TimelineRow } from '../components/sessions/TimelineRow'
+import '../styles/timeline.css'
 
 /** The first page of the unfiltered view, asked for alongside the session. */
 type FirstPage = { id: string; promise: Promise<TimelinePage> }

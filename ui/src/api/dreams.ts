@@ -94,6 +94,10 @@ export interface DreamParams {
   session_ids?: string[]
   budget_tokens?: number
   instructions?: string
+  /** `create_new` writes the proposal into a new store; the default edits the agent's own. */
+  mode?: 'create_new' | 'update_existing'
+  /** Apply without review (else the agent's dream policy decides). */
+  apply?: boolean
 }
 
 /** Whether scheduled dreams are paused, and when each agent dreams next. */

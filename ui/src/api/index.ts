@@ -24,10 +24,10 @@
  *
  * The engine's methods are typed one namespace per file (`agents.ts` holds
  * `agents.*`, with the types they take and return); {@link ApiMethods}
- * combines them, mirroring the API table in `src-tauri/engine/src/api.rs`.
- * Add an entry to the namespace's `…Methods` when a screen starts using a
- * call, so every call is typed. Each entry's `params` is an object type
- * literal or an interface, so the engine's own test can compare names.
+ * combines them, mirroring the engine's API modules (`src-tauri/engine/src/api/`).
+ * Every engine call has an entry: `binding.ts` type-checks the map against
+ * `engine-methods.ts`, which the engine generates from its own declarations,
+ * so a call or parameter missing on either side fails `npm run build`.
  */
 import { invoke, isTauri } from '@tauri-apps/api/core'
 import { listen } from '@tauri-apps/api/event'
@@ -40,6 +40,7 @@ import type { KeysMethods } from './keys'
 import type { ManagedMethods } from './managed'
 import type { MemoryMethods } from './memory'
 import type { ModelsMethods } from './models'
+import type { OutcomesMethods } from './outcomes'
 import type { RubricsMethods } from './rubrics'
 import type { RunMethods } from './run'
 import type { ScheduleMethods } from './schedule'
@@ -73,6 +74,7 @@ export interface ApiMethods
     ManagedMethods,
     MemoryMethods,
     ModelsMethods,
+    OutcomesMethods,
     RubricsMethods,
     RunMethods,
     ScheduleMethods,

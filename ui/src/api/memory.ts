@@ -72,6 +72,23 @@ export interface MirrorStatus {
 
 /** The `memory.*` methods: what each takes and returns. */
 export interface MemoryMethods {
+  'memory.create_store': {
+    params: { name: string; description?: string; instructions?: string; size_limit_bytes?: number }
+    result: MemoryStore
+  }
+  'memory.update_store': {
+    params: {
+      store: string
+      update: {
+        description?: string
+        instructions?: string
+        size_limit_bytes?: number
+        /** A folder to mirror to; null stops mirroring. */
+        mirror_dir?: string | null
+      }
+    }
+    result: MemoryStore
+  }
   'memory.stores': { params: Record<string, never>; result: MemoryStore[] }
   'memory.list': { params: { store: string; under?: string }; result: MemoryDocument[] }
   'memory.read': { params: { store: string; path: string }; result: { document: MemoryDocument; content: string } }

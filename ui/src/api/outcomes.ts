@@ -1,5 +1,6 @@
 /**
- * Outcomes: a session graded against a rubric, iteration by iteration. The Sessions screens read them through `sessions.*`.
+ * Outcomes: a session graded against a rubric, iteration by iteration, and
+ * their figures per day, agent and rubric.
  */
 
 export type OutcomeResult =
@@ -26,3 +27,50 @@ export interface Outcome {
 }
 
 export type OutcomeFilter = 'ungraded' | 'graded' | OutcomeResult
+
+/** One criterion's verdict on one iteration, as recorded. */
+export interface StoredVerdict {
+  iteration: number
+  criterion_index: number
+  criterion_name: string
+  passed: boolean
+  score: number
+  evidence: string
+  gap: string
+}
+
+/** A criterion's figures within a stats row. */
+export interface CriterionStats {
+  criterion_index: number
+  name: string
+  mean_score: number
+  pass_rate: number
+}
+
+/** Finished outcomes of one agent and rubric, on one day (or in total). */
+export interface OutcomeStatsRow {
+  day: string
+  rubric: string
+  agent: string
+  runs: number
+  satisfied: number
+  interrupted: number
+  pass_rate: number | null
+  mean_iterations_to_pass: number | null
+  mean_score: number | null
+  criteria: CriterionStats[]
+}
+
+export interface OutcomeStats {
+  days: OutcomeStatsRow[]
+  totals: OutcomeStatsRow[]
+}
+
+/** The `outcomes.*` methods: what each takes and returns. */
+export interface OutcomesMethods {
+  'outcomes.stats': { params: { agent?: string; rubric?: string; since?: string }; result: OutcomeStats }
+  'outcomes.for_session': {
+    params: { id: string }
+    result: { outcome: Outcome; verdicts: StoredVerdict[] }[]
+  }
+}

@@ -1,4 +1,5 @@
 /** Rubrics: stored rubric documents, their validation and the rubric builder's tests. */
+import type { ProviderKind } from './agents'
 
 /** A rubric as stored: its document byte for byte as saved. */
 export interface StoredRubric {
@@ -57,7 +58,13 @@ export interface RubricsMethods {
     result: RegexPreview
   }
   'rubrics.test': {
-    params: { session_id: string; document?: string; rubric?: string }
+    params: {
+      session_id: string
+      document?: string
+      rubric?: string
+      grader_model?: string
+      grader_provider?: ProviderKind
+    }
     result: { grade: Grade; passed: boolean }
   }
 }

@@ -108,6 +108,8 @@ export interface SessionOverviewFilter {
   started_before?: string
   outcome?: OutcomeFilter
   limit?: number
+  /** Only sessions a person started (no subagent threads). */
+  roots_only?: boolean
 }
 
 /** Which events a timeline view shows. */
@@ -138,6 +140,28 @@ export interface SessionDetail {
 
 /** The `sessions.*` methods: what each takes and returns. */
 export interface SessionsMethods {
+  'sessions.list': {
+    params: {
+      agent?: string
+      status?: SessionStatus
+      started_after?: string
+      started_before?: string
+      limit?: number
+      roots_only?: boolean
+    }
+    result: Session[]
+  }
+  'sessions.events': {
+    params: {
+      id: string
+      thread_id?: string
+      kinds?: EventKind[]
+      after_seq?: number
+      from_time?: string
+      limit?: number
+    }
+    result: SessionEvent[]
+  }
   'sessions.overview': { params: SessionOverviewFilter; result: SessionOverview[] }
   'sessions.get': { params: { id: string }; result: SessionDetail }
   'sessions.page': {

@@ -55,6 +55,8 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("migrations/0003_store_usage.sql")),
         M::up(include_str!("migrations/0004_imported_sessions.sql")),
         M::up(include_str!("migrations/0005_reviewed_sessions.sql")),
+        // eval-gate: renumber at merge so 0006 runs first.
+        M::up(include_str!("migrations/0007_evals.sql")),
     ])
 }
 

@@ -74,8 +74,9 @@ fn script(env: &Env) {
 }
 
 fn index_edit(content: &str, base: &str, ids: &[String]) -> serde_json::Value {
+    let _ = base;
     json!([{"op": "rewrite", "path": "/memories/_index.md", "content": content,
-            "base_sha256": base, "reason": "r", "source_session_ids": ids}])
+            "reason": "The user asked for it.", "source_session_ids": ids}])
 }
 
 fn versions(env: &Env) -> usize {
@@ -194,13 +195,12 @@ async fn a_pinned_line_is_never_changed_by_a_dream() {
     env.write("/memories/_index.md", "keep me\nold fact\n");
     eval::blame::pin_line(store, &env.store_id(), "/memories/_index.md", 1, true).unwrap();
     let ids = vec![session(store, &env.agent, "Anything?", &[])];
-    let base = sha256_hex("keep me\nold fact\n".as_bytes());
     on_reduce(
         &env.server,
         proposal(json!([
-            {"op": "rewrite", "path": "/memories/_index.md", "content": "new fact\n", "base_sha256": base,
-             "reason": "r", "source_session_ids": ids},
-            {"op": "create", "path": "/memories/other.md", "content": "x\n", "reason": "r", "source_session_ids": ids}
+            {"op": "rewrite", "path": "/memories/_index.md", "content": "new fact\n",
+             "reason": "The fact changed.", "source_session_ids": ids},
+            {"op": "create", "path": "/memories/other.md", "content": "x\n", "reason": "A new note.", "source_session_ids": ids}
         ])),
         Some(1),
     );

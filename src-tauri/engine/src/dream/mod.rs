@@ -826,6 +826,7 @@ impl Dreamer {
             apply.unwrap_or(agent.dream_policy == DreamPolicy::Auto) && !proposal.is_empty();
         let mut held_for_review = None;
         let mut applied = false;
+        let mut gate_note = Value::Null;
         if wants_apply {
             match needs_review(&store, &dream_row, &proposal)? {
                 Some(reason) => held_for_review = Some(format!("waiting for review: {reason}")),
@@ -836,6 +837,7 @@ impl Dreamer {
                         applied = true;
                     }
                     Some(gate) => {
+                        gate_note = crate::eval::gate::dream_note(&gate);
                         applied = gate.applied();
                         held_for_review = gate.held_reason();
                     }
@@ -845,7 +847,7 @@ impl Dreamer {
         report_stats.total_ms = started.elapsed().as_millis() as u64;
         store.set_dream_progress(
             &dream.id,
-            &json!({"phase": "done", "blocked": blocked, "held_for_review": held_for_review, "stats": report_stats, "notes": notes, "plan": plan_record}),
+            &json!({"phase": "done", "blocked": blocked, "held_for_review": held_for_review, "stats": report_stats, "notes": notes, "plan": plan_record, "gate": gate_note}),
         )?;
         let dream_row = store.dream(&dream.id)?;
         progress.emit(DreamProgress::Finished {

@@ -867,6 +867,15 @@ async fn gate_body(
     Ok(report)
 }
 
+/// The gate's verdict as the dream's progress shows it (`progress.gate`).
+pub fn dream_note(report: &GateReport) -> Value {
+    json!({
+        "gate_id": report.gate.id, "status": report.gate.status, "decision": report.gate.decision,
+        "regressions": report.regressions, "mean_before": report.mean_before, "mean_after": report.mean_after,
+        "passed_before": report.passed_before, "passed_after": report.passed_after,
+    })
+}
+
 /// Records the gate's verdict on its dream's progress (the review reads it).
 fn note_on_dream(store: &Store, report: &GateReport) -> Result<()> {
     let Some(dream_id) = &report.gate.dream_id else {
@@ -877,10 +886,7 @@ fn note_on_dream(store: &Store, report: &GateReport) -> Result<()> {
     if !progress.is_object() {
         progress = json!({});
     }
-    progress["gate"] = json!({
-        "gate_id": report.gate.id, "status": report.gate.status, "decision": report.gate.decision,
-        "regressions": report.regressions, "mean_before": report.mean_before, "mean_after": report.mean_after,
-    });
+    progress["gate"] = dream_note(report);
     if let Some(reason) = report.held_reason() {
         progress["held_for_review"] = json!(reason);
     }

@@ -62,7 +62,8 @@ fn migrations() -> Migrations<'static> {
 
 /// The schema version this build writes.
 pub fn schema_version() -> i64 {
-    5
+    // eval-gate adds 0007_evals.sql (6 migrations until 0006 lands: then 7).
+    6
 }
 
 /// A handle on one data folder's database. Cheap to share behind an `Arc`;

@@ -76,6 +76,9 @@ enum Command {
     Key(commands::key::KeyCommand),
     /// Review an agent's recent sessions into a memory proposal; list, show, apply, reject, revert dreams.
     Dream(commands::dream::DreamArgs),
+    /// An agent's evaluation set and the regression gate of its dreams.
+    #[command(subcommand)]
+    Eval(commands::eval::EvalCommand),
     /// Run the dream scheduler without a window, until Ctrl-C.
     Daemon(commands::daemon::DaemonArgs),
     /// Create, import, export, list and try rubrics.
@@ -131,6 +134,7 @@ fn main() -> ExitCode {
         Command::Key(cmd) => commands::key::run(&ctx, cmd),
         Command::Serve(args) => commands::serve::run(&ctx, args),
         Command::Dream(args) => commands::dream::run(&ctx, args),
+        Command::Eval(cmd) => commands::eval::run(&ctx, cmd),
         Command::Daemon(args) => commands::daemon::run(&ctx, args),
         Command::Rubric(cmd) => commands::rubric::run(&ctx, cmd),
         Command::Outcomes(cmd) => commands::outcomes::run(&ctx, cmd),

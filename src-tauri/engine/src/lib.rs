@@ -15,6 +15,7 @@ pub mod demo;
 pub mod downloads;
 pub mod dream;
 pub mod error;
+pub mod eval;
 pub mod ids;
 pub mod import;
 pub mod key_host;

@@ -4,6 +4,7 @@
 pub mod agent;
 pub mod daemon;
 pub mod dream;
+pub mod eval;
 pub mod key;
 pub mod managed;
 pub mod memory;

@@ -73,8 +73,10 @@ fn staged(dream: &Dream) -> Result<()> {
 
 /// Applies the staged proposal: every edit not rejected, in one transaction.
 pub fn apply_dream(store: &Store, dream_id: &str) -> Result<Dream> {
+    staged(&store.dream(dream_id)?)?;
+    // Edits that would change a line pinned since the dream are dropped, with a note.
+    crate::eval::blame::drop_pinned_changes(store, dream_id)?;
     let dream = store.dream(dream_id)?;
-    staged(&dream)?;
     let edits = store.proposal(dream_id)?;
     let chosen: Vec<&ProposalEdit> = edits
         .iter()

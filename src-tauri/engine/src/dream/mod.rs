@@ -803,7 +803,10 @@ impl Dreamer {
         // Guards: secrets and injected instructions never become memory.
         let (proposed, dropped) = proposed;
         notes.extend(dropped);
-        let (edits, blocked) = guard_edits(proposed, &plan.provenance);
+        let (edits, mut blocked) = guard_edits(proposed, &plan.provenance);
+        // Pinned lines: dreams never delete or change them.
+        let (edits, pinned) = crate::eval::blame::guard_pins(&store, &input.id, edits)?;
+        blocked.extend(pinned);
         if cancel.is_cancelled() {
             return Err(Failure::Canceled);
         }
@@ -823,19 +826,28 @@ impl Dreamer {
             apply.unwrap_or(agent.dream_policy == DreamPolicy::Auto) && !proposal.is_empty();
         let mut held_for_review = None;
         let mut applied = false;
+        let mut gate_note = Value::Null;
         if wants_apply {
             match needs_review(&store, &dream_row, &proposal)? {
                 Some(reason) => held_for_review = Some(format!("waiting for review: {reason}")),
-                None => {
-                    apply_dream(&store, &dream.id)?;
-                    applied = true;
-                }
+                // With an evaluation set, the regression gate decides.
+                None => match crate::eval::gate::gate_dream(&self.runtime, &dream.id, cancel).await? {
+                    None => {
+                        apply_dream(&store, &dream.id)?;
+                        applied = true;
+                    }
+                    Some(gate) => {
+                        gate_note = crate::eval::gate::dream_note(&gate);
+                        applied = gate.applied();
+                        held_for_review = gate.held_reason();
+                    }
+                },
             }
         }
         report_stats.total_ms = started.elapsed().as_millis() as u64;
         store.set_dream_progress(
             &dream.id,
-            &json!({"phase": "done", "blocked": blocked, "held_for_review": held_for_review, "stats": report_stats, "notes": notes, "plan": plan_record}),
+            &json!({"phase": "done", "blocked": blocked, "held_for_review": held_for_review, "stats": report_stats, "notes": notes, "plan": plan_record, "gate": gate_note}),
         )?;
         let dream_row = store.dream(&dream.id)?;
         progress.emit(DreamProgress::Finished {
@@ -1245,25 +1257,16 @@ pub(crate) fn add_memory_evidence(
     use crate::store::AuthorKind;
     let mut user_lines = String::new();
     let mut model_lines = String::new();
-    let mut previous: HashSet<String> = HashSet::new();
-    for version in store.document_history(store_id, path)? {
-        let Some(content) = version.content.as_deref() else {
-            continue;
+    let history = store.document_history(store_id, path)?;
+    // The same walk attributes lines for memory receipts (eval::blame).
+    crate::eval::blame::walk_introductions(&history, |i, line| {
+        let into = match history[i].author {
+            AuthorKind::User | AuthorKind::External => &mut user_lines,
+            _ => &mut model_lines,
         };
-        let lines: HashSet<String> = content.lines().map(str::to_string).collect();
-        for line in content.lines() {
-            if previous.contains(line) {
-                continue;
-            }
-            let into = match version.author {
-                AuthorKind::User | AuthorKind::External => &mut user_lines,
-                _ => &mut model_lines,
-            };
-            into.push_str(line);
-            into.push('\n');
-        }
-        previous = lines;
-    }
+        into.push_str(line);
+        into.push('\n');
+    });
     evidence.add(Source::UserMemory, None, None, &user_lines);
     evidence.add(Source::ModelMemory, None, None, &model_lines);
     evidence.mark_in_memory(current);

@@ -610,22 +610,26 @@ impl Runtime {
             .map_err(|e| Error::Invalid(e.to_string()))?;
         let session = self.store.session(session_id)?;
         let mounts = memory::mounts_for(agent);
+        // An evaluation run (a dream's gate) reads and writes a memory view.
+        let view = crate::eval::view::current_view();
         let mut tools: Vec<Arc<dyn ToolHandler>> = Vec::new();
         if agent.tools.iter().any(|t| t == memory::NAME) {
-            tools.push(Arc::new(MemoryHandler(MemoryTool::new(
-                self.store.clone(),
-                mounts.clone(),
-                &agent.id,
-                session_id,
-            ))));
+            tools.push(Arc::new(MemoryHandler(
+                MemoryTool::new(self.store.clone(), mounts.clone(), &agent.id, session_id)
+                    .with_view(view.clone()),
+            )));
         }
         if agent.tools.iter().any(|t| t == workspace::NAME) {
             let tool = WorkspaceTool::new(self.workspace_dir(&session.root_id))
                 .map_err(|e| Error::io(self.workspace_dir(&session.root_id), e))?;
             tools.push(Arc::new(WorkspaceHandler(tool)));
         }
+        let memory: &dyn crate::eval::view::MemoryAccess = match &view {
+            Some(v) => v.as_ref(),
+            None => self.store.as_ref(),
+        };
         let mut system = prompt::system_prompt(
-            &self.store,
+            memory,
             &agent.system_prompt,
             &mounts,
             agent.tools.iter().any(|t| t == memory::NAME),

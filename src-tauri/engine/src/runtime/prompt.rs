@@ -3,7 +3,7 @@
 //! document (`/memories/_index.md`), or a list of its documents when it has
 //! no index yet — so the agent knows what to open with the memory tool.
 
-use crate::Store;
+use crate::eval::view::MemoryAccess;
 use crate::memory_path;
 use crate::store::Access;
 use crate::tools::memory::Mount;
@@ -13,7 +13,7 @@ const INDEX_BUDGET: usize = 8_000;
 const LISTING_LIMIT: usize = 50;
 
 pub fn system_prompt(
-    store: &Store,
+    store: &dyn MemoryAccess,
     agent_prompt: &str,
     mounts: &[Mount],
     has_memory_tool: bool,

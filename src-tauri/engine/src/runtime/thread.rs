@@ -373,7 +373,7 @@ async fn call_tool(
         } else {
             EventKind::MemoryWrite
         };
-        events.push(NewEvent::new(kind, json!({"turn": turn, "store": effect.store, "path": effect.path, "version": effect.version})));
+        events.push(NewEvent::new(kind, json!({"turn": turn, "store": effect.store, "path": effect.path, "version": effect.version, "version_id": effect.version_id})));
     }
     let mut result = NewEvent::new(
         EventKind::ToolResult,

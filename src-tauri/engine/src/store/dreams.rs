@@ -371,7 +371,8 @@ impl Store {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(
             "SELECT id FROM sessions WHERE agent_id = ?1 AND status != 'running'
-               AND reviewed_by_dream_id IS NULL ORDER BY started_at, id",
+               AND reviewed_by_dream_id IS NULL
+               AND id NOT IN (SELECT session_id FROM eval_sessions) ORDER BY started_at, id",
         )?;
         Ok(stmt
             .query_map([agent_id], |r| r.get(0))?

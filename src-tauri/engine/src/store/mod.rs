@@ -55,12 +55,15 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("migrations/0003_store_usage.sql")),
         M::up(include_str!("migrations/0004_imported_sessions.sql")),
         M::up(include_str!("migrations/0005_reviewed_sessions.sql")),
+        // eval-gate: renumber at merge so 0006 runs first.
+        M::up(include_str!("migrations/0007_evals.sql")),
     ])
 }
 
 /// The schema version this build writes.
 pub fn schema_version() -> i64 {
-    5
+    // eval-gate adds 0007_evals.sql (6 migrations until 0006 lands: then 7).
+    6
 }
 
 /// A handle on one data folder's database. Cheap to share behind an `Arc`;

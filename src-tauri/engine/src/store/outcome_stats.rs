@@ -171,6 +171,7 @@ impl Store {
             "SELECT o.id, substr(o.created_at, 1, 10), r.name, a.name, o.result, o.iterations, o.score
              FROM outcomes o JOIN rubrics r ON r.id = o.rubric_id JOIN agents a ON a.id = o.agent_id
              WHERE o.finished_at IS NOT NULL AND o.result IS NOT NULL
+               AND o.session_id NOT IN (SELECT session_id FROM eval_sessions)
                AND (?1 IS NULL OR a.name = ?1 OR a.id = ?1)
                AND (?2 IS NULL OR r.name = ?2 OR r.id = ?2)
                AND (?3 IS NULL OR o.created_at >= ?3)

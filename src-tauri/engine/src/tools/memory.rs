@@ -17,6 +17,7 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 
 use super::{MemoryEffect, ToolOutput};
+use crate::eval::view::MemoryAccess;
 use crate::store::{Access, Agent, WriteMeta};
 use crate::{Error, Store, memory_path};
 
@@ -85,6 +86,9 @@ enum Command {
 /// The memory tool bound to one session.
 pub struct MemoryTool {
     store: Arc<Store>,
+    /// Where documents are read and written: the store, or an evaluation
+    /// run's memory view.
+    memory: Arc<dyn MemoryAccess>,
     mounts: Vec<Mount>,
     agent_id: String,
     session_id: String,
@@ -102,11 +106,21 @@ struct Resolved<'a> {
 impl MemoryTool {
     pub fn new(store: Arc<Store>, mounts: Vec<Mount>, agent_id: &str, session_id: &str) -> Self {
         MemoryTool {
+            memory: store.clone(),
             store,
             mounts,
             agent_id: agent_id.into(),
             session_id: session_id.into(),
         }
+    }
+
+    /// The same tool over an evaluation run's memory view: reads and
+    /// writes go to the view, never to the store.
+    pub fn with_view(mut self, view: Option<Arc<crate::eval::view::MemoryView>>) -> Self {
+        if let Some(view) = view {
+            self.memory = view;
+        }
+        self
     }
 
     /// The JSON Schema of the tool's input, for providers without the
@@ -172,7 +186,7 @@ impl MemoryTool {
                     return Err(Error::Invalid(format!("File {} already exists", r.shown)));
                 }
                 self.check_provenance(&r, &file_text)?;
-                let v = self.store.write_document(
+                let v = self.memory.write_document(
                     &r.mount.store_id,
                     &r.inner,
                     &file_text,
@@ -215,7 +229,7 @@ impl MemoryTool {
                 let new_str = new_str.as_deref().unwrap_or("");
                 let updated = content.replacen(&old_str, new_str, 1);
                 self.check_provenance(&r, &updated)?;
-                let v = self.store.write_document(
+                let v = self.memory.write_document(
                     &r.mount.store_id,
                     &r.inner,
                     &updated,
@@ -262,7 +276,7 @@ impl MemoryTool {
                     updated.push('\n');
                 }
                 self.check_provenance(&r, &updated)?;
-                let v = self.store.write_document(
+                let v = self.memory.write_document(
                     &r.mount.store_id,
                     &r.inner,
                     &updated,
@@ -291,7 +305,7 @@ impl MemoryTool {
                     .read_document(&r.mount.store_id, &r.inner)?
                     .is_some()
                 {
-                    let v = self.store.delete_document(
+                    let v = self.memory.delete_document(
                         &r.mount.store_id,
                         &r.inner,
                         &self.meta("deleted"),
@@ -299,7 +313,7 @@ impl MemoryTool {
                     return Ok(ToolOutput::ok(format!("Successfully deleted {}", r.shown))
                         .with_effect(self.effect("write", &r, Some(v.seq))));
                 }
-                match self.store.delete_tree(
+                match self.memory.delete_tree(
                     &r.mount.store_id,
                     &r.inner,
                     &self.meta("deleted with its directory"),
@@ -363,14 +377,14 @@ impl MemoryTool {
                     )));
                 }
                 if is_file {
-                    self.store.rename_document(
+                    self.memory.rename_document(
                         &from.mount.store_id,
                         &from.inner,
                         &to.inner,
                         &self.meta("renamed"),
                     )?;
                 } else {
-                    self.store.rename_tree(
+                    self.memory.rename_tree(
                         &from.mount.store_id,
                         &from.inner,
                         &to.inner,
@@ -395,7 +409,8 @@ impl MemoryTool {
             ));
         }
         let r = self.resolve(&dir)?;
-        if let Some((_, content)) = self.store.read_document(&r.mount.store_id, &r.inner)? {
+        if let Some((doc, content)) = self.memory.read_document(&r.mount.store_id, &r.inner)? {
+            let read_version = (doc.version > 0).then_some(doc.version);
             // As the reference handler numbers them: split on LF, so a final
             // newline shows as an empty last line.
             let lines: Vec<&str> = content.split('\n').collect();
@@ -427,7 +442,7 @@ impl MemoryTool {
             {
                 out.push_str(&format!("\n{:>6}\t{}", i + 1, line));
             }
-            return Ok(ToolOutput::ok(out).with_effect(self.effect("read", &r, None)));
+            return Ok(ToolOutput::ok(out).with_effect(self.effect("read", &r, read_version)));
         }
         let docs = self.documents_under(&r)?;
         let is_mount_dir = r.inner == memory_path::ROOT && r.mount.dir.is_some();
@@ -462,7 +477,7 @@ impl MemoryTool {
             }
             let inner_dir = under.map(|r| r.inner.clone());
             for doc in self
-                .store
+                .memory
                 .list_documents(&mount.store_id, inner_dir.as_deref())?
             {
                 let shown = format!("{prefix}{}", &doc.path["/memories".len()..]);
@@ -526,14 +541,18 @@ impl MemoryTool {
         )?;
         let mut evidence = crate::provenance::Evidence::new();
         crate::dream::transcript::render_session(&session, &events, &mut evidence);
-        if let Some((_, current)) = self.store.read_document(&r.mount.store_id, &r.inner)? {
-            crate::dream::add_memory_evidence(
+        if let Some((_, current)) = self.memory.read_document(&r.mount.store_id, &r.inner)? {
+            match crate::dream::add_memory_evidence(
                 &self.store,
                 &r.mount.store_id,
                 &r.inner,
                 &current,
                 &mut evidence,
-            )?;
+            ) {
+                // A document that exists only in an evaluation run's view.
+                Err(Error::NotFound { .. }) => evidence.mark_in_memory(&current),
+                other => other?,
+            }
         }
         match evidence.check(content) {
             None => Ok(()),
@@ -591,7 +610,7 @@ impl MemoryTool {
     /// The current sha256 and content of a document that must exist.
     fn read_file(&self, r: &Resolved<'_>) -> Result<(String, String), Error> {
         if self
-            .store
+            .memory
             .read_document(&r.mount.store_id, &r.inner)?
             .is_none()
             && !self.documents_under(r)?.is_empty()
@@ -602,7 +621,7 @@ impl MemoryTool {
             )));
         }
         let (doc, content) = self
-            .store
+            .memory
             .read_document(&r.mount.store_id, &r.inner)?
             .ok_or_else(|| {
                 Error::Invalid(format!(
@@ -616,14 +635,14 @@ impl MemoryTool {
     fn documents_under(&self, r: &Resolved<'_>) -> Result<Vec<String>, Error> {
         if r.inner == memory_path::ROOT {
             return Ok(self
-                .store
+                .memory
                 .list_documents(&r.mount.store_id, None)?
                 .into_iter()
                 .map(|d| d.path)
                 .collect());
         }
         Ok(self
-            .store
+            .memory
             .list_documents(&r.mount.store_id, Some(&r.inner))?
             .into_iter()
             .map(|d| d.path)
@@ -641,6 +660,8 @@ impl MemoryTool {
             store: r.mount.store_name.clone(),
             path: r.shown.clone(),
             version,
+            // The receipt: which stored version was read or written.
+            version_id: self.memory.version_id(&r.mount.store_id, &r.inner),
         }
     }
 }

@@ -42,6 +42,9 @@ pub struct MemoryEffect {
     pub kind: &'static str,
     pub store: String,
     pub path: String,
-    /// The version written (writes only).
+    /// The version written, or read.
     pub version: Option<i64>,
+    /// The id of that stored version (the timeline's receipt); `None` for
+    /// text only an evaluation run's memory view holds.
+    pub version_id: Option<String>,
 }

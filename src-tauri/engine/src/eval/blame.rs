@@ -1,0 +1,312 @@
+//! Memory receipts: who wrote each line of a document, and line actions —
+//! correct a line, forget it, pin it. Dreams never delete or change a
+//! pinned line: an edit that would is dropped where the proposal is built
+//! ([`guard_pins`]) and again where it is applied ([`drop_pinned_changes`]),
+//! each time with a note saying why.
+//!
+//! Attribution walks a document's history the way provenance does for
+//! trust ([`walk_introductions`], shared with
+//! `dream::add_memory_evidence`): a line belongs to the latest version that
+//! introduced it (it was not in the version before).
+
+use std::collections::{HashMap, HashSet};
+
+use rusqlite::params;
+use serde::{Deserialize, Serialize};
+
+use crate::dream::BlockedEdit;
+use crate::store::{
+    AuthorKind, Dream, DocumentVersion, EditDecision, EditOp, NewProposalEdit, ProposalEdit,
+    WriteMeta,
+};
+use crate::{Error, Result, Store, ids, memory_path};
+
+/// Calls `f(version_index, line)` for every line a version introduced
+/// (absent from the version before it), oldest version first. Deleted and
+/// redacted versions introduce nothing.
+pub(crate) fn walk_introductions<'a>(
+    history: &'a [DocumentVersion],
+    mut f: impl FnMut(usize, &'a str),
+) {
+    let mut previous: HashSet<&str> = HashSet::new();
+    for (i, version) in history.iter().enumerate() {
+        let Some(content) = version.content.as_deref() else {
+            continue;
+        };
+        for line in content.lines() {
+            if !previous.contains(line) {
+                f(i, line);
+            }
+        }
+        previous = content.lines().collect();
+    }
+}
+
+/// One line of a document and where it came from.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct BlameLine {
+    /// 1-based.
+    pub line: usize,
+    pub text: String,
+    /// The version that introduced it.
+    pub version_id: Option<String>,
+    pub seq: Option<i64>,
+    /// `user`, `agent`, `dream` or `external`.
+    pub author: Option<AuthorKind>,
+    /// The agent's session, for an agent's write.
+    pub session_id: Option<String>,
+    /// The dream, for a dream's write.
+    pub dream_id: Option<String>,
+    pub reason: Option<String>,
+    pub written_at: Option<String>,
+    pub pinned: bool,
+}
+
+/// Each line of the document's current text with the version that
+/// introduced it and who wrote it.
+pub fn blame(store: &Store, store_id: &str, path: &str) -> Result<Vec<BlameLine>> {
+    let (_, current) = store
+        .read_document(store_id, path)?
+        .ok_or_else(|| Error::not_found("document", path))?;
+    let history = store.document_history(store_id, path)?;
+    let mut origin: HashMap<&str, usize> = HashMap::new();
+    walk_introductions(&history, |i, line| {
+        origin.insert(line, i);
+    });
+    let pins = pinned_lines(store, store_id, path)?;
+    Ok(current
+        .lines()
+        .enumerate()
+        .map(|(n, text)| {
+            let v = origin.get(text).map(|&i| &history[i]);
+            BlameLine {
+                line: n + 1,
+                text: text.to_string(),
+                version_id: v.map(|v| v.id.clone()),
+                seq: v.map(|v| v.seq),
+                author: v.map(|v| v.author),
+                session_id: v.and_then(|v| v.session_id.clone()),
+                dream_id: v.and_then(|v| v.dream_id.clone()),
+                reason: v.map(|v| v.reason.clone()),
+                written_at: v.map(|v| v.created_at.clone()),
+                pinned: pins.contains(text),
+            }
+        })
+        .collect())
+}
+
+/// The pinned lines of a document.
+pub fn pinned_lines(store: &Store, store_id: &str, path: &str) -> Result<HashSet<String>> {
+    let path = memory_path::normalize(path)?;
+    let conn = store.conn();
+    let mut stmt =
+        conn.prepare_cached("SELECT line FROM pinned_lines WHERE store_id = ?1 AND path = ?2")?;
+    Ok(stmt
+        .query_map(params![store_id, path], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?)
+}
+
+fn line_at(store: &Store, store_id: &str, path: &str, line: usize) -> Result<(String, String)> {
+    let (doc, content) = store
+        .read_document(store_id, path)?
+        .ok_or_else(|| Error::not_found("document", path))?;
+    let text = content
+        .lines()
+        .nth(line.wrapping_sub(1))
+        .ok_or_else(|| {
+            Error::Invalid(format!(
+                "{path} has {} lines; there is no line {line}",
+                content.lines().count()
+            ))
+        })?
+        .to_string();
+    let _ = doc;
+    Ok((content, text))
+}
+
+/// Pins (or unpins) line `line` of a document: dreams never delete or
+/// change it.
+pub fn pin_line(store: &Store, store_id: &str, path: &str, line: usize, pinned: bool) -> Result<BlameLine> {
+    let path = memory_path::normalize(path)?;
+    let (_, text) = line_at(store, store_id, &path, line)?;
+    if text.trim().is_empty() {
+        return Err(Error::Invalid("an empty line cannot be pinned".into()));
+    }
+    store.write(|tx| {
+        if pinned {
+            tx.execute(
+                "INSERT OR IGNORE INTO pinned_lines (store_id, path, line, created_at) VALUES (?1, ?2, ?3, ?4)",
+                params![store_id, path, text, ids::now()],
+            )?;
+        } else {
+            tx.execute(
+                "DELETE FROM pinned_lines WHERE store_id = ?1 AND path = ?2 AND line = ?3",
+                params![store_id, path, text],
+            )?;
+        }
+        Ok(())
+    })?;
+    Ok(blame(store, store_id, &path)?.swap_remove(line - 1))
+}
+
+fn replace_line(
+    store: &Store,
+    store_id: &str,
+    path: &str,
+    line: usize,
+    with: Option<&str>,
+    reason: String,
+) -> Result<DocumentVersion> {
+    let path = memory_path::normalize(path)?;
+    let (content, old) = line_at(store, store_id, &path, line)?;
+    let mut lines: Vec<&str> = content.lines().collect();
+    match with {
+        Some(t) => lines[line - 1] = t,
+        None => {
+            lines.remove(line - 1);
+        }
+    }
+    let mut updated = lines.join("\n");
+    if content.ends_with('\n') {
+        updated.push('\n');
+    }
+    let sha = crate::store::sha256_hex(content.as_bytes());
+    let v = store.write_document(store_id, &path, &updated, &WriteMeta::user(reason).expecting(sha))?;
+    // A pin follows its line when the user corrects it, and goes when it is forgotten.
+    store.write(|tx| {
+        tx.execute(
+            "UPDATE OR IGNORE pinned_lines SET line = COALESCE(?4, line) WHERE store_id = ?1 AND path = ?2 AND line = ?3",
+            params![store_id, path, old, with],
+        )?;
+        if with.is_none() {
+            tx.execute(
+                "DELETE FROM pinned_lines WHERE store_id = ?1 AND path = ?2 AND line = ?3",
+                params![store_id, path, old],
+            )?;
+        }
+        Ok(())
+    })?;
+    Ok(v)
+}
+
+/// Corrects line `line`: a new version by the user with the new text.
+pub fn correct_line(store: &Store, store_id: &str, path: &str, line: usize, text: &str) -> Result<DocumentVersion> {
+    if text.contains('\n') {
+        return Err(Error::Invalid("a corrected line is one line".into()));
+    }
+    replace_line(store, store_id, path, line, Some(text), format!("corrected line {line}"))
+}
+
+/// Forgets line `line`: a new version by the user without it.
+pub fn forget_line(store: &Store, store_id: &str, path: &str, line: usize) -> Result<DocumentVersion> {
+    replace_line(store, store_id, path, line, None, format!("forgot line {line}"))
+}
+
+/// Why an edit of `path` to `content` (None: deleted) would change a
+/// pinned line; `None` when it keeps every pinned line.
+fn pin_violation(
+    store: &Store,
+    store_id: &str,
+    op: EditOp,
+    path: &str,
+    merged: &[String],
+    content: Option<&str>,
+) -> Result<Option<String>> {
+    let kept: HashSet<&str> = match op {
+        EditOp::Delete => HashSet::new(),
+        _ => content.unwrap_or("").lines().collect(),
+    };
+    for p in std::iter::once(path).chain(merged.iter().map(String::as_str)) {
+        let Ok(p) = memory_path::normalize(p) else { continue };
+        for line in pinned_lines(store, store_id, &p)? {
+            if !kept.contains(line.as_str()) {
+                return Ok(Some(format!(
+                    "it would delete or change the line \"{line}\" of {p}, which you pinned; dreams never change pinned lines"
+                )));
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// Where a proposal is built: edits that would delete or change a pinned
+/// line leave the proposal, each with a note why.
+pub fn guard_pins(
+    store: &Store,
+    store_id: &str,
+    edits: Vec<NewProposalEdit>,
+) -> Result<(Vec<NewProposalEdit>, Vec<BlockedEdit>)> {
+    let mut kept = Vec::new();
+    let mut blocked = Vec::new();
+    for e in edits {
+        match pin_violation(store, store_id, e.op, &e.path, &e.merged_paths, e.content.as_deref())? {
+            Some(reason) => blocked.push(BlockedEdit {
+                path: e.path.clone(),
+                reason,
+                source_session_ids: e.source_session_ids.clone(),
+                origin: None,
+            }),
+            None => kept.push(e),
+        }
+    }
+    Ok((kept, blocked))
+}
+
+/// A stored proposal without the edits that would change a pinned line
+/// (pinned since the dream ran), and a note for each dropped one.
+pub fn without_pinned_changes(
+    store: &Store,
+    dream: &Dream,
+    edits: Vec<ProposalEdit>,
+) -> Result<(Vec<ProposalEdit>, Vec<String>)> {
+    let mut kept = Vec::new();
+    let mut notes = Vec::new();
+    for e in edits {
+        if e.decision == EditDecision::Rejected {
+            kept.push(e);
+            continue;
+        }
+        match pin_violation(store, &dream.input_store_id, e.op, &e.path, &e.merged_paths, e.content.as_deref())? {
+            Some(reason) => notes.push(format!("the edit of {} was dropped: {reason}", e.path)),
+            None => kept.push(e),
+        }
+    }
+    Ok((kept, notes))
+}
+
+/// Where a proposal is applied: marks the edits that would change a
+/// pinned line rejected and records why on the dream (`progress.pin_notes`).
+/// Returns the notes.
+pub fn drop_pinned_changes(store: &Store, dream_id: &str) -> Result<Vec<String>> {
+    let dream = store.dream(dream_id)?;
+    let edits = store.proposal(dream_id)?;
+    let mut notes = Vec::new();
+    let mut rejected = Vec::new();
+    for e in edits.iter().filter(|e| e.decision != EditDecision::Rejected) {
+        if let Some(reason) =
+            pin_violation(store, &dream.input_store_id, e.op, &e.path, &e.merged_paths, e.content.as_deref())?
+        {
+            notes.push(format!("the edit of {} was dropped: {reason}", e.path));
+            rejected.push(e.id.clone());
+        }
+    }
+    if rejected.is_empty() {
+        return Ok(notes);
+    }
+    store.write(|tx| {
+        for id in &rejected {
+            tx.execute(
+                "UPDATE proposal_edits SET decision = 'rejected' WHERE id = ?1",
+                [id],
+            )?;
+        }
+        Ok(())
+    })?;
+    let mut progress = dream.progress.clone();
+    if !progress.is_object() {
+        progress = serde_json::json!({});
+    }
+    progress["pin_notes"] = serde_json::json!(notes);
+    store.set_dream_progress(dream_id, &progress)?;
+    Ok(notes)
+}

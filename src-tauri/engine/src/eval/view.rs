@@ -1,0 +1,464 @@
+//! A memory view for evaluation runs: the real store's documents (or a past
+//! state of them) with a proposal's edits laid on top, held in memory. The
+//! agent's own memory writes during the run land in the view too, so an
+//! evaluation run never writes the real memory store, and the next task
+//! starts from the same memory again.
+//!
+//! [`MemoryAccess`] is what the memory tool and the system prompt read and
+//! write through: the [`Store`] itself for normal sessions, a [`MemoryView`]
+//! for evaluation sessions. The view is handed to the runtime as a
+//! task-local ([`MEMORY_VIEW`]), so running a session on a view needs no
+//! new parameters anywhere between the gate and the memory tool.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+
+use crate::store::{
+    AuthorKind, Document, DocumentVersion, EditDecision, EditOp, MemoryStore, ProposalEdit,
+    VersionOp, WriteMeta, sha256_hex,
+};
+use crate::store::memory::MAX_DOCUMENT_BYTES;
+use crate::{Error, Result, Store, ids, memory_path};
+
+/// Reading and writing memory documents, whatever holds them.
+pub trait MemoryAccess: Send + Sync {
+    fn memory_store(&self, store_id: &str) -> Result<MemoryStore>;
+    fn list_documents(&self, store_id: &str, under: Option<&str>) -> Result<Vec<Document>>;
+    fn first_documents(&self, store_id: &str, limit: usize) -> Result<Vec<Document>> {
+        let mut docs = self.list_documents(store_id, None)?;
+        docs.truncate(limit);
+        Ok(docs)
+    }
+    fn read_document(&self, store_id: &str, path: &str) -> Result<Option<(Document, String)>>;
+    fn write_document(
+        &self,
+        store_id: &str,
+        path: &str,
+        content: &str,
+        meta: &WriteMeta,
+    ) -> Result<DocumentVersion>;
+    fn delete_document(&self, store_id: &str, path: &str, meta: &WriteMeta)
+    -> Result<DocumentVersion>;
+    fn rename_document(
+        &self,
+        store_id: &str,
+        from: &str,
+        to: &str,
+        meta: &WriteMeta,
+    ) -> Result<DocumentVersion>;
+    fn delete_tree(&self, store_id: &str, dir: &str, meta: &WriteMeta) -> Result<usize>;
+    fn rename_tree(&self, store_id: &str, from: &str, to: &str, meta: &WriteMeta)
+    -> Result<usize>;
+    /// The id of the version a read returned (for the timeline's receipts);
+    /// `None` for text that exists only in a view.
+    fn version_id(&self, store_id: &str, path: &str) -> Option<String>;
+}
+
+impl MemoryAccess for Store {
+    fn memory_store(&self, store_id: &str) -> Result<MemoryStore> {
+        Store::memory_store(self, store_id)
+    }
+    fn list_documents(&self, store_id: &str, under: Option<&str>) -> Result<Vec<Document>> {
+        Store::list_documents(self, store_id, under)
+    }
+    fn first_documents(&self, store_id: &str, limit: usize) -> Result<Vec<Document>> {
+        Store::first_documents(self, store_id, limit)
+    }
+    fn read_document(&self, store_id: &str, path: &str) -> Result<Option<(Document, String)>> {
+        Store::read_document(self, store_id, path)
+    }
+    fn write_document(
+        &self,
+        store_id: &str,
+        path: &str,
+        content: &str,
+        meta: &WriteMeta,
+    ) -> Result<DocumentVersion> {
+        Store::write_document(self, store_id, path, content, meta)
+    }
+    fn delete_document(
+        &self,
+        store_id: &str,
+        path: &str,
+        meta: &WriteMeta,
+    ) -> Result<DocumentVersion> {
+        Store::delete_document(self, store_id, path, meta)
+    }
+    fn rename_document(
+        &self,
+        store_id: &str,
+        from: &str,
+        to: &str,
+        meta: &WriteMeta,
+    ) -> Result<DocumentVersion> {
+        Store::rename_document(self, store_id, from, to, meta)
+    }
+    fn delete_tree(&self, store_id: &str, dir: &str, meta: &WriteMeta) -> Result<usize> {
+        Store::delete_tree(self, store_id, dir, meta)
+    }
+    fn rename_tree(
+        &self,
+        store_id: &str,
+        from: &str,
+        to: &str,
+        meta: &WriteMeta,
+    ) -> Result<usize> {
+        Store::rename_tree(self, store_id, from, to, meta)
+    }
+    fn version_id(&self, store_id: &str, path: &str) -> Option<String> {
+        let path = memory_path::normalize(path).ok()?;
+        self.conn()
+            .query_row(
+                "SELECT head_version_id FROM documents WHERE store_id = ?1 AND path = ?2 AND deleted = 0",
+                rusqlite::params![store_id, path],
+                |r| r.get(0),
+            )
+            .ok()
+    }
+}
+
+tokio::task_local! {
+    /// The memory view of the evaluation run in progress on this task: the
+    /// runtime builds the memory tool and the system prompt over it.
+    pub static MEMORY_VIEW: Arc<MemoryView>;
+}
+
+/// The view of the evaluation run in progress on this task, if any.
+pub fn current_view() -> Option<Arc<MemoryView>> {
+    MEMORY_VIEW.try_with(|v| v.clone()).ok()
+}
+
+/// One store's layer: paths written (`Some`) or deleted (`None`) in the
+/// view. With `replaces_base` the layer is the whole store (a past state)
+/// and the live documents are not read at all.
+#[derive(Debug, Clone, Default)]
+pub struct Layer {
+    pub replaces_base: bool,
+    pub docs: BTreeMap<String, Option<String>>,
+}
+
+/// A store's documents as an evaluation run sees them.
+pub struct MemoryView {
+    store: Arc<Store>,
+    layers: Mutex<HashMap<String, Layer>>,
+    writes: std::sync::atomic::AtomicUsize,
+}
+
+impl MemoryView {
+    /// The live memory, unchanged until the run writes.
+    pub fn new(store: Arc<Store>) -> Self {
+        MemoryView {
+            store,
+            layers: Mutex::new(HashMap::new()),
+            writes: Default::default(),
+        }
+    }
+
+    /// A view whose layers start as given (cheap to clone per task).
+    pub fn with_layers(store: Arc<Store>, layers: HashMap<String, Layer>) -> Self {
+        MemoryView {
+            store,
+            layers: Mutex::new(layers),
+            writes: Default::default(),
+        }
+    }
+
+    /// Writes the run made into the view (never into the store).
+    pub fn writes(&self) -> usize {
+        self.writes.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// The documents of `store_id` in this view, path → content.
+    pub fn documents(&self, store_id: &str) -> Result<BTreeMap<String, String>> {
+        let layers = self.layers.lock().unwrap_or_else(|p| p.into_inner());
+        let mut out = BTreeMap::new();
+        let layer = layers.get(store_id);
+        if !layer.is_some_and(|l| l.replaces_base) {
+            for d in self.store.list_documents(store_id, None)? {
+                if let Some((_, content)) = self.store.read_document(store_id, &d.path)? {
+                    out.insert(d.path, content);
+                }
+            }
+        }
+        if let Some(layer) = layer {
+            for (path, content) in &layer.docs {
+                match content {
+                    Some(c) => {
+                        out.insert(path.clone(), c.clone());
+                    }
+                    None => {
+                        out.remove(path);
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn layered(&self, store_id: &str, path: &str) -> Option<Option<String>> {
+        let layers = self.layers.lock().unwrap_or_else(|p| p.into_inner());
+        let layer = layers.get(store_id)?;
+        match layer.docs.get(path) {
+            Some(c) => Some(c.clone()),
+            None if layer.replaces_base => Some(None),
+            None => None,
+        }
+    }
+
+    fn set(&self, store_id: &str, path: &str, content: Option<String>) {
+        self.writes
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.layers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(store_id.to_string())
+            .or_default()
+            .docs
+            .insert(path.to_string(), content);
+    }
+
+    fn version(&self, store_id: &str, path: &str, op: VersionOp, content: Option<&str>, meta: &WriteMeta) -> DocumentVersion {
+        let bytes = content.unwrap_or("").as_bytes();
+        DocumentVersion {
+            id: format!("view:{}", ids::new_id()),
+            document_id: format!("view:{store_id}:{path}"),
+            seq: 0,
+            path: path.to_string(),
+            op,
+            content: content.map(str::to_string),
+            sha256: sha256_hex(bytes),
+            size: bytes.len() as i64,
+            author: meta.author,
+            author_id: meta.author_id.clone(),
+            session_id: meta.session_id.clone(),
+            dream_id: meta.dream_id.clone(),
+            reason: meta.reason.clone(),
+            redacted_at: None,
+            created_at: ids::now(),
+        }
+    }
+
+    fn check_expected(path: &str, current: Option<&str>, meta: &WriteMeta) -> Result<()> {
+        let Some(expected) = meta.expected_sha256.as_deref() else {
+            return Ok(());
+        };
+        let ok = match current {
+            Some(c) => sha256_hex(c.as_bytes()) == expected,
+            None => expected.is_empty(),
+        };
+        if ok {
+            Ok(())
+        } else {
+            Err(Error::Conflict(format!(
+                "{path} changed since it was read; reload it and make the edit again"
+            )))
+        }
+    }
+
+    /// Lays a dream's proposal (every edit not rejected) over the view, as
+    /// apply would write it; an edit whose document changed since the dream
+    /// read it fails as apply would.
+    pub fn apply_proposal(&self, store_id: &str, edits: &[ProposalEdit]) -> Result<()> {
+        for e in edits.iter().filter(|e| e.decision != EditDecision::Rejected) {
+            let path = memory_path::normalize(&e.path)?;
+            let current = self.read_document(store_id, &path)?.map(|(_, c)| c);
+            if let Some(base) = &e.base_sha256 {
+                Self::check_expected(&path, current.as_deref(), &WriteMeta::user("").expecting(base.clone()))
+                    .map_err(|_| Error::Conflict(format!("{path} changed since the dream read it; run a new dream")))?;
+            }
+            match e.op {
+                EditOp::Create | EditOp::Rewrite | EditOp::Merge => {
+                    self.set(store_id, &path, Some(e.content.clone().unwrap_or_default()));
+                    for merged in &e.merged_paths {
+                        self.set(store_id, &memory_path::normalize(merged)?, None);
+                    }
+                }
+                EditOp::Delete => self.set(store_id, &path, None),
+            }
+        }
+        self.writes.store(0, std::sync::atomic::Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// The layers as they stand, to seed a fresh view per task.
+    pub fn snapshot(&self) -> HashMap<String, Layer> {
+        self.layers.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+}
+
+fn view_document(store_id: &str, path: &str, content: &str) -> Document {
+    Document {
+        id: format!("view:{store_id}:{path}"),
+        store_id: store_id.to_string(),
+        path: path.to_string(),
+        pinned: false,
+        version: 0,
+        sha256: sha256_hex(content.as_bytes()),
+        size: content.len() as i64,
+        author: AuthorKind::Dream,
+        updated_at: String::new(),
+    }
+}
+
+impl MemoryAccess for MemoryView {
+    fn memory_store(&self, store_id: &str) -> Result<MemoryStore> {
+        let mut s = self.store.memory_store(store_id)?;
+        let docs = self.documents(store_id)?;
+        s.document_count = docs.len() as i64;
+        s.used_bytes = docs.values().map(|c| c.len() as i64).sum();
+        Ok(s)
+    }
+
+    fn list_documents(&self, store_id: &str, under: Option<&str>) -> Result<Vec<Document>> {
+        let dir = under.map(memory_path::normalize_dir).transpose()?;
+        let docs = self.documents(store_id)?;
+        let live: HashMap<String, Document> = if self.layered_whole(store_id) {
+            HashMap::new()
+        } else {
+            self.store
+                .list_documents(store_id, None)?
+                .into_iter()
+                .map(|d| (d.path.clone(), d))
+                .collect()
+        };
+        Ok(docs
+            .into_iter()
+            .filter(|(p, _)| dir.as_ref().is_none_or(|d| memory_path::is_within(p, d)))
+            .map(|(p, c)| match live.get(&p) {
+                Some(d) if d.sha256 == sha256_hex(c.as_bytes()) => d.clone(),
+                _ => view_document(store_id, &p, &c),
+            })
+            .collect())
+    }
+
+    fn read_document(&self, store_id: &str, path: &str) -> Result<Option<(Document, String)>> {
+        let path = memory_path::normalize(path)?;
+        match self.layered(store_id, &path) {
+            Some(Some(c)) => Ok(Some((view_document(store_id, &path, &c), c))),
+            Some(None) => Ok(None),
+            None => self.store.read_document(store_id, &path),
+        }
+    }
+
+    fn write_document(
+        &self,
+        store_id: &str,
+        path: &str,
+        content: &str,
+        meta: &WriteMeta,
+    ) -> Result<DocumentVersion> {
+        let path = memory_path::normalize(path)?;
+        if content.len() > MAX_DOCUMENT_BYTES {
+            return Err(Error::Invalid(format!(
+                "{path} would be {} bytes; a memory document holds at most {MAX_DOCUMENT_BYTES} bytes — split it into several documents",
+                content.len()
+            )));
+        }
+        if !meta.allow_secrets {
+            if let Some(why) = crate::secrets::refusal(content) {
+                return Err(Error::Secret(format!("{path} was not saved: {why}")));
+            }
+        }
+        let current = self.read_document(store_id, &path)?.map(|(_, c)| c);
+        Self::check_expected(&path, current.as_deref(), meta)?;
+        let op = if current.is_some() { VersionOp::Update } else { VersionOp::Create };
+        self.set(store_id, &path, Some(content.to_string()));
+        Ok(self.version(store_id, &path, op, Some(content), meta))
+    }
+
+    fn delete_document(
+        &self,
+        store_id: &str,
+        path: &str,
+        meta: &WriteMeta,
+    ) -> Result<DocumentVersion> {
+        let path = memory_path::normalize(path)?;
+        let current = self.read_document(store_id, &path)?.map(|(_, c)| c);
+        Self::check_expected(&path, current.as_deref(), meta)?;
+        if current.is_none() {
+            return Err(Error::not_found("document", path));
+        }
+        self.set(store_id, &path, None);
+        Ok(self.version(store_id, &path, VersionOp::Delete, None, meta))
+    }
+
+    fn rename_document(
+        &self,
+        store_id: &str,
+        from: &str,
+        to: &str,
+        meta: &WriteMeta,
+    ) -> Result<DocumentVersion> {
+        let from = memory_path::normalize(from)?;
+        let to = memory_path::normalize(to)?;
+        let Some((_, content)) = self.read_document(store_id, &from)? else {
+            return Err(Error::not_found("document", from));
+        };
+        if self.read_document(store_id, &to)?.is_some() {
+            return Err(Error::Conflict(format!(
+                "{to} already exists; pick another name or delete it first"
+            )));
+        }
+        self.set(store_id, &from, None);
+        self.set(store_id, &to, Some(content.clone()));
+        Ok(self.version(store_id, &to, VersionOp::Rename, Some(&content), meta))
+    }
+
+    fn delete_tree(&self, store_id: &str, dir: &str, _meta: &WriteMeta) -> Result<usize> {
+        let dir = memory_path::normalize(dir)?;
+        let paths: Vec<String> = self
+            .documents(store_id)?
+            .into_keys()
+            .filter(|p| memory_path::is_within(p, &dir) && *p != dir)
+            .collect();
+        if paths.is_empty() {
+            return Err(Error::not_found("directory", dir));
+        }
+        for p in &paths {
+            self.set(store_id, p, None);
+        }
+        Ok(paths.len())
+    }
+
+    fn rename_tree(&self, store_id: &str, from: &str, to: &str, _meta: &WriteMeta) -> Result<usize> {
+        let from = memory_path::normalize(from)?;
+        let to = memory_path::normalize(to)?;
+        let docs = self.documents(store_id)?;
+        let moving: Vec<(String, String)> = docs
+            .iter()
+            .filter(|(p, _)| memory_path::is_within(p, &from) && **p != from)
+            .map(|(p, c)| (p.clone(), c.clone()))
+            .collect();
+        if moving.is_empty() {
+            return Err(Error::not_found("directory", from));
+        }
+        if docs.keys().any(|p| *p == to || memory_path::is_within(p, &to)) {
+            return Err(Error::Conflict(format!(
+                "{to} already exists; pick another name or delete it first"
+            )));
+        }
+        for (p, c) in &moving {
+            self.set(store_id, p, None);
+            self.set(store_id, &format!("{to}{}", &p[from.len()..]), Some(c.clone()));
+        }
+        Ok(moving.len())
+    }
+
+    fn version_id(&self, store_id: &str, path: &str) -> Option<String> {
+        let path = memory_path::normalize(path).ok()?;
+        match self.layered(store_id, &path) {
+            Some(_) => None,
+            None => MemoryAccess::version_id(self.store.as_ref(), store_id, &path),
+        }
+    }
+}
+
+impl MemoryView {
+    fn layered_whole(&self, store_id: &str) -> bool {
+        self.layers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(store_id)
+            .is_some_and(|l| l.replaces_base)
+    }
+}

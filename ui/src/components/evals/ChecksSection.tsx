@@ -10,6 +10,7 @@ import { ApiError, call, type EvalTask, type StoredRubric } from '../../api'
 import { firstLine } from '../../state/timeline'
 import { useCall } from '../../state/useCall'
 import { ErrorLine, OkLine } from '../NoteLine'
+import '../../styles/evals.css'
 
 const message = (e: unknown) => (e instanceof ApiError ? e.message : String(e))
 

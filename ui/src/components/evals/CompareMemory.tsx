@@ -10,6 +10,7 @@ import { formatWhen } from '../../state/memoryTree'
 import { useCall } from '../../state/useCall'
 import { ErrorLine } from '../NoteLine'
 import { GateView } from './GateView'
+import '../../styles/evals.css'
 
 const message = (e: unknown) => (e instanceof ApiError ? e.message : String(e))
 

@@ -9,6 +9,7 @@ import { Link } from 'react-router'
 import { ApiError, call, subscribe, type Gate } from '../../api'
 import { ErrorLine } from '../NoteLine'
 import { GateView } from './GateView'
+import '../../styles/evals.css'
 
 interface GatePanelProps {
   dreamId: string

@@ -6,6 +6,7 @@ import { Link } from 'react-router'
 import { call } from '../../api'
 import { useAction } from '../../state/useAction'
 import { NoteLine } from '../NoteLine'
+import '../../styles/evals.css'
 
 export function UseAsCheck({ sessionId, agent }: { sessionId: string; agent: string }) {
   const { busy, note, run } = useAction()

@@ -10,6 +10,7 @@ import { Link } from 'react-router'
 import { ApiError, call, type Blame, type BlameLine, type LineAction } from '../../api'
 import { formatWhen } from '../../state/memoryTree'
 import { ErrorLine, OkLine } from '../NoteLine'
+import '../../styles/evals.css'
 
 interface BlameViewProps {
   store: string

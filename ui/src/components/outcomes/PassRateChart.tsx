@@ -30,7 +30,7 @@ export function PassRateChart({ series, markers, metric, titles, width, height =
   const percent = metric !== 'mean_attempts'
 
   const chart = (
-    <LineChart data={rows} width={width} height={width ? height : undefined} margin={{ top: 16, right: 16, bottom: 4, left: 0 }}>
+    <LineChart accessibilityLayer={false} data={rows} width={width} height={width ? height : undefined} margin={{ top: 16, right: 16, bottom: 4, left: 0 }}>
       <CartesianGrid strokeDasharray="3 3" stroke="var(--border, #ccc)" />
       <XAxis dataKey="t" type="number" scale="time" domain={['dataMin', 'dataMax']} tickFormatter={formatDay} fontSize={12} />
       <YAxis domain={percent ? [0, 100] : [0, 'auto']} tickFormatter={(v: number) => (percent ? `${v}%` : String(v))} fontSize={12} width={44} />

@@ -5,6 +5,7 @@
  * carry them.
  */
 import { lazy, Suspense, useId, useState } from 'react'
+import '../../styles/evals.css'
 
 const PassRates = lazy(() => import('./PassRates').then((m) => ({ default: m.PassRates })))
 

@@ -9,6 +9,7 @@ import { ApiError, call, type Calibration } from '../../api'
 import { formatCost } from '../../state/dreamView'
 import { CallError } from '../CallError'
 import { PastSessionSelect, usePastSessions } from './PastSessionSelect'
+import '../../styles/evals.css'
 
 const GENERIC_ADVICE =
   'Make it more concrete (say exactly what counts), split it into two criteria, or turn it into an exact check.'

@@ -18,6 +18,7 @@ import {
   offsetLabel,
   type Lane,
 } from '../../state/timeline'
+import '../../styles/evals.css'
 
 interface RowProps {
   event: SessionEvent

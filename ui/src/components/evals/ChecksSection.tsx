@@ -225,7 +225,7 @@ function CheckForm({ label, initial, rubrics, submit, busy, onSubmit, onCancel }
 }
 
 /** A rubric as people named it (the name inside its document), else its stored name. */
-export function rubricTitle(rubrics: StoredRubric[], name: string): string {
+function rubricTitle(rubrics: StoredRubric[], name: string): string {
   const r = rubrics.find((x) => x.name === name)
   if (!r) return name
   try {

@@ -8,7 +8,8 @@ import { useId, useState } from 'react'
 import { ApiError, call, type Calibration } from '../../api'
 import { formatCost } from '../../state/dreamView'
 import { CallError } from '../CallError'
-import { PastSessionSelect, usePastSessions } from './PastSessionSelect'
+import { PastSessionSelect } from './PastSessionSelect'
+import { usePastSessions } from '../../state/pastSessions'
 import '../../styles/evals.css'
 
 const GENERIC_ADVICE =

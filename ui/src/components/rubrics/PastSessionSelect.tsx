@@ -5,10 +5,6 @@
  */
 import type { SessionOverview } from '../../api'
 import { firstLine } from '../../state/timeline'
-import { useCall } from '../../state/useCall'
-
-/** Finished sessions to pick from (the newest 50). */
-export const usePastSessions = () => useCall('sessions.overview', { status: 'completed', limit: 50 })
 
 export function PastSessionSelect({ id, sessions, value, onChange }: { id: string; sessions: SessionOverview[]; value: string; onChange: (id: string) => void }) {
   return (

@@ -6,7 +6,8 @@
 import { useId, useState } from 'react'
 import { ApiError, call, type Grade } from '../../api'
 import { CallError } from '../CallError'
-import { PastSessionSelect, usePastSessions } from './PastSessionSelect'
+import { PastSessionSelect } from './PastSessionSelect'
+import { usePastSessions } from '../../state/pastSessions'
 
 export function TryPanel({ document, valid }: { document: string; valid: boolean }) {
   const ids = useId()

@@ -35,6 +35,7 @@ import type { AgentsMethods } from './agents'
 import type { AppMethods } from './app'
 import type { DemoMethods } from './demo'
 import type { DreamsMethods } from './dreams'
+import type { EvalsMethods } from './evals'
 import type { FilesMethods } from './files'
 import type { KeysMethods } from './keys'
 import type { ManagedMethods } from './managed'
@@ -51,6 +52,7 @@ export type * from './agents'
 export type * from './app'
 export type * from './demo'
 export type * from './dreams'
+export type * from './evals'
 export type * from './files'
 export type * from './keys'
 export type * from './managed'
@@ -69,6 +71,7 @@ export interface ApiMethods
     AppMethods,
     DemoMethods,
     DreamsMethods,
+    EvalsMethods,
     FilesMethods,
     KeysMethods,
     ManagedMethods,

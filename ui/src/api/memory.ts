@@ -70,6 +70,34 @@ export interface MirrorStatus {
   conflicts?: MirrorConflict[]
 }
 
+/** Who wrote a line: the user, an agent (in which session), a dream (which one) or an edit in a mirrored folder. */
+export interface LineAuthor {
+  kind: 'user' | 'agent' | 'dream' | 'external'
+  session_id: string | null
+  dream_id: string | null
+  agent: string | null
+}
+
+/** One line of a document with the version that introduced it. */
+export interface BlameLine {
+  line: number
+  text: string
+  /** The seq of the version that introduced the line. */
+  version: number
+  at: string
+  author: LineAuthor
+  reason: string
+  pinned: boolean
+}
+
+export interface Blame {
+  path: string
+  version: number
+  lines: BlameLine[]
+}
+
+export type LineAction = 'correct' | 'forget' | 'pin' | 'unpin'
+
 /** The `memory.*` methods: what each takes and returns. */
 export interface MemoryMethods {
   'memory.create_store': {
@@ -115,5 +143,18 @@ export interface MemoryMethods {
     /** `to_downloads`: a zip in the Downloads folder under a free name; else `dir`. */
     params: { store: string; dir?: string; zip?: boolean; to_downloads?: boolean }
     result: { path: string; zip: boolean; documents: number; bytes: number }
+  }
+  'memory.blame': { params: { store: string; path: string; version?: number }; result: Blame }
+  'memory.line': {
+    params: {
+      store: string
+      path: string
+      line: number
+      /** The line's text as shown: guards against edits since. */
+      expected: string
+      action: LineAction
+      text?: string
+    }
+    result: Blame
   }
 }

@@ -66,11 +66,39 @@ export interface OutcomeStats {
   totals: OutcomeStatsRow[]
 }
 
+/** One day of one agent and rubric, for the pass-rate chart. */
+export interface SeriesPoint {
+  day: string
+  runs: number
+  pass_rate: number | null
+  mean_score: number | null
+  mean_attempts: number | null
+  session_ids: string[]
+}
+
+export interface Series {
+  agent: string
+  rubric: string
+  points: SeriesPoint[]
+}
+
+/** When a dream's changes were applied to (or taken out of) an agent's memory. */
+export interface SeriesMarker {
+  at: string
+  agent: string
+  dream_id: string
+  kind: 'applied' | 'reverted'
+}
+
 /** The `outcomes.*` methods: what each takes and returns. */
 export interface OutcomesMethods {
   'outcomes.stats': { params: { agent?: string; rubric?: string; since?: string }; result: OutcomeStats }
   'outcomes.for_session': {
     params: { id: string }
     result: { outcome: Outcome; verdicts: StoredVerdict[] }[]
+  }
+  'outcomes.series': {
+    params: { agent?: string; rubric?: string; since?: string }
+    result: { series: Series[]; markers: SeriesMarker[] }
   }
 }

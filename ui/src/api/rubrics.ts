@@ -44,6 +44,31 @@ export interface RegexPreview {
   truncated: boolean
 }
 
+/** How steadily the grader judges one criterion over k gradings of one output. */
+export interface CriterionCalibration {
+  criterion_index: number
+  name: string
+  runs: number
+  /** 0..1: the share of verdicts agreeing with the majority. */
+  agreement: number
+  passed: number
+  score_min: number
+  score_max: number
+  /** Standard deviation of the scores. */
+  score_spread: number
+  stable: boolean
+  advice: string | null
+}
+
+export interface Calibration {
+  rubric: string
+  session_id: string
+  k: number
+  threshold: number
+  criteria: CriterionCalibration[]
+  cost_usd: number
+}
+
 /** The `rubrics.*` methods: what each takes and returns. */
 export interface RubricsMethods {
   'rubrics.list': { params: Record<string, never>; result: StoredRubric[] }
@@ -67,4 +92,5 @@ export interface RubricsMethods {
     }
     result: { grade: Grade; passed: boolean }
   }
+  'rubrics.calibrate': { params: { rubric: string; session_id: string; k?: number }; result: Calibration }
 }

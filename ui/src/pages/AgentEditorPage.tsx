@@ -20,6 +20,11 @@ import { RosterSection } from '../components/agents/RosterSection'
 import { ScheduleField } from '../components/agents/ScheduleField'
 import { LimitsSection } from '../components/agents/LimitsSection'
 import { StoresSection } from '../components/agents/StoresSection'
+import { ChecksSection } from '../components/evals/ChecksSection'
+import { CompareMemory } from '../components/evals/CompareMemory'
+import { GateSettings } from '../components/evals/GateSettings'
+import { ResultsSection } from '../components/outcomes/ResultsSection'
+import '../styles/evals.css'
 import '../styles/agents.css'
 import '../styles/onboarding.css'
 
@@ -41,7 +46,7 @@ export function AgentEditorPage() {
   // same element when the agent finishes loading and keyboard focus holds.
   const loading = loaded.status === 'loading' || (loaded.status === 'ok' && (!agent || !draft))
   return (
-    <Page title={name} description="Its model, instructions, tools, memory, subagents and how it dreams.">
+    <Page title={name} description="Its model, instructions, tools, memory, subagents, how it dreams and the checks that prove a dream helps.">
       {loading ? (
         <p className="muted">Loading {name}…</p>
       ) : loaded.status === 'error' ? (
@@ -306,6 +311,10 @@ function Editor({
         </div>
       </form>
 
+      <ChecksSection agent={agent.name} defaultRubricId={agent.default_rubric_id} />
+      <GateSettings key={agent.name} agent={agent} onSaved={setAgent} />
+      <ResultsSection agent={agent.name} />
+      <CompareMemory agent={agent.name} />
       <StoresSection agent={agent} onChange={setAgent} />
       <RosterSection agent={agent} />
       <DeleteAgent agent={agent} onDeleted={() => setDeleted(true)} />

@@ -3,7 +3,8 @@
  * Pick a store, open a document from the tree (or from a search), edit it
  * with its history at hand, mirror the store to a folder, and (with the
  * bridge on) sync it with Claude Managed Agents and dream there. The open store
- * and document live in the address (`?store=…&doc=…`), so links land on them.
+ * and document live in the address (`?store=…&doc=…`, with `&view=blame&version=N`
+ * for who wrote each line of a version), so links land on them.
  */
 import { useCallback, useEffect, useRef, useState } from 'react'
 import { useSearchParams } from 'react-router'
@@ -36,11 +37,14 @@ export function MemoryPage() {
   // The address can open a store and document (`?store=…&doc=…`); choices made
   // here stay in the page, since a navigation would move focus to the heading.
   const [params] = useSearchParams()
-  const [chosen, setChosen] = useState<{ store?: string; doc?: string }>({})
+  const [chosen, setChosen] = useState<{ store?: string; doc?: string; blame?: { version?: number } }>({})
   const [linked, setLinked] = useState('')
   if (params.toString() !== linked) {
     setLinked(params.toString())
-    setChosen({ store: params.get('store') ?? undefined, doc: params.get('doc') ?? undefined })
+    // `&view=blame` (and `&version=N`) opens who wrote each line, as the timeline links do.
+    const version = Number(params.get('version'))
+    const blame = params.get('view') === 'blame' ? { version: Number.isInteger(version) && version > 0 ? version : undefined } : undefined
+    setChosen({ store: params.get('store') ?? undefined, doc: params.get('doc') ?? undefined, blame })
   }
   const stores = useCall('memory.stores', {})
   const storeName = chosen.store ?? (stores.status === 'ok' ? stores.data[0]?.name : undefined)
@@ -130,7 +134,9 @@ export function MemoryPage() {
     setChosen((now) =>
       next.store !== undefined
         ? { store: next.store }
-        : { ...now, doc: next.doc === null ? undefined : (next.doc ?? now.doc) },
+        : next.doc === undefined || next.doc === now.doc
+          ? now
+          : { store: now.store, doc: next.doc === null ? undefined : next.doc },
     )
   }, [])
 
@@ -272,6 +278,7 @@ export function MemoryPage() {
               }}
               onDirtyChange={onDirtyChange}
               focusEditor={created === openPath || opened === openPath}
+              blame={chosen.blame}
             />
           ) : (
             <div className="memory-placeholder">

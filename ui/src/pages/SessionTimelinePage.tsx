@@ -36,6 +36,7 @@ import { formatLabel, importedLabel } from '../state/imports'
 import { CallError } from '../components/CallError'
 import { Page } from '../components/Page'
 import { TimelineRow } from '../components/sessions/TimelineRow'
+import { UseAsCheck } from '../components/evals/UseAsCheck'
 import '../styles/timeline.css'
 
 /** The first page of the unfiltered view, asked for alongside the session. */
@@ -420,6 +421,9 @@ function Timeline({ detail: initial, firstPage }: { detail: SessionDetail; first
           >
             Next error
           </button>
+          {detail.outcomes.some((o) => o.result !== null) && !detail.session.parent_id && (
+            <UseAsCheck sessionId={id} agent={detail.session.agent_name} />
+          )}
           <button type="button" className="button button-small" onClick={() => void exportAs('json')}>
             Export JSON
           </button>

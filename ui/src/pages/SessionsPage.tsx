@@ -18,6 +18,7 @@ import { dayStart, durationOf, firstLine, formatCost, formatMs, resultLabel } fr
 import { useCall } from '../state/useCall'
 import { useReturnFocus } from '../state/useReturnFocus'
 import { Options } from '../components/Options'
+import { ResultsSection } from '../components/outcomes/ResultsSection'
 import '../styles/timeline.css'
 
 const STATUSES: SessionStatus[] = ['running', 'completed', 'failed', 'interrupted', 'canceled']
@@ -126,6 +127,7 @@ export function SessionsPage() {
           <input id={`${ids}-to`} type="date" value={to} onChange={(e) => setTo(e.target.value)} />
         </label>
       </form>
+      <ResultsSection agent={agent || undefined} as="div" />
       {sessions.status === 'loading' && <p className="muted">Loading sessions…</p>}
       {sessions.status === 'error' && <CallError error={sessions.error} />}
       {sessions.status === 'ok' && sessions.data.length === 0 && !filtered && (

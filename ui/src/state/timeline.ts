@@ -91,7 +91,7 @@ export function describeEvent(e: SessionEvent): EventLine {
       }
     case 'memory_read':
     case 'memory_write':
-      return { label, summary: `${str(d.path)}${d.version ? ` (v${str(d.version)})` : ''}`, tone: 'accent', expandable: false }
+      return { label, summary: `${str(d.path)}${d.version ? ` (version ${str(d.version)})` : ''}`, tone: 'accent', expandable: typeof d.version === 'number' }
     case 'subagent_spawned':
       return { label, summary: `${str(d.agent)} — ${firstLine(str(d.task), 120)}`, tone: 'accent', expandable: true }
     case 'subagent_finished':

@@ -1,7 +1,8 @@
 /**
  * One dream: its facts (model, sessions, tokens, cost), the proposal as a
  * diff of the memory store change by change, decisions (one by one or all
- * at once), Apply, Discard, and Revert once applied.
+ * at once), the regression gate (the agent's checks before and after the
+ * dream), Apply, Discard, and Revert once applied.
  */
 import { useCallback, useEffect, useId, useState } from 'react'
 import { ApiError, call, type DreamDetail as Detail } from '../../api'
@@ -13,6 +14,7 @@ import { SessionList } from './SessionLinks'
 import { RevertPanel } from './RevertPanel'
 import { Link } from 'react-router'
 import { ErrorLine, OkLine } from '../NoteLine'
+import { GatePanel } from '../evals/GatePanel'
 
 interface DreamDetailProps {
   id: string
@@ -160,6 +162,8 @@ export function DreamDetail({ id, refresh, onChanged }: DreamDetailProps) {
       )}
       <ErrorLine text={error} />
       <OkLine text={note} />
+
+      {dream.status === 'completed' && edits.length > 0 && <GatePanel dreamId={dream.id} agent={agent} refresh={refresh} />}
 
       {dream.status === 'completed' && edits.length === 0 && <p className="muted">This dream found nothing worth changing.</p>}
 

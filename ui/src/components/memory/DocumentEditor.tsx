@@ -3,13 +3,14 @@
  * write carries the sha256 the editor started from; if the document changed
  * underneath, both texts are shown and the person keeps theirs or reloads —
  * their draft stays on screen until they dismiss it), pin, rename, delete,
- * and the version history. Unsaved text is never dropped silently.
+ * the version history, and who wrote each line (blame) with line actions. Unsaved text is never dropped silently.
  */
 import { lazy, Suspense, useCallback, useEffect, useId, useLayoutEffect, useRef, useState, type FormEvent } from 'react'
 import { ApiError, call, type MemoryDocument } from '../../api'
 import { AUTHOR_LABEL, documentPath, formatSize, formatWhen } from '../../state/memoryTree'
 import { DiffTable } from './DiffTable'
 import { VersionHistory } from './VersionHistory'
+import { BlameView } from './BlameView'
 import { ErrorLine, OkLine } from '../NoteLine'
 
 // CodeMirror is most of the UI's weight: it loads when a document first opens.
@@ -26,6 +27,8 @@ interface DocumentEditorProps {
   onDirtyChange: (dirty: boolean) => void
   /** Put the caret in the editor once the document has loaded (it was just created). */
   focusEditor?: boolean
+  /** Open who-wrote-each-line at once (a link from the timeline), at this version if given. */
+  blame?: { version?: number }
 }
 
 interface Loaded {
@@ -43,7 +46,7 @@ const WHO: Record<string, string> = {
 
 const message = (e: unknown) => (e instanceof ApiError ? e.message : String(e))
 
-export function DocumentEditor({ store, path, outsideChange, onChanged, onRenamed, onDeleted, onDirtyChange, focusEditor = false }: DocumentEditorProps) {
+export function DocumentEditor({ store, path, outsideChange, onChanged, onRenamed, onDeleted, onDirtyChange, focusEditor = false, blame }: DocumentEditorProps) {
   const ids = useId()
   const [base, setBase] = useState<Loaded>()
   const [text, setText] = useState('')
@@ -59,6 +62,8 @@ export function DocumentEditor({ store, path, outsideChange, onChanged, onRename
   const [renaming, setRenaming] = useState<string>()
   const [confirmDelete, setConfirmDelete] = useState(false)
   const [historyKey, setHistoryKey] = useState(0)
+  const [showBlame, setShowBlame] = useState(blame !== undefined)
+  const [blameVersion, setBlameVersion] = useState(blame?.version)
   const historyBox = useRef<HTMLDivElement>(null)
   const dirty = base !== undefined && text !== base.content
   // The latest text and state, for callbacks that outlive a render.
@@ -248,6 +253,9 @@ export function DocumentEditor({ store, path, outsideChange, onChanged, onRename
           >
             History
           </button>
+          <button type="button" className="button button-small" aria-pressed={showBlame} onClick={() => setShowBlame(!showBlame)}>
+            Who wrote what
+          </button>
         </div>
       </header>
 
@@ -344,6 +352,20 @@ export function DocumentEditor({ store, path, outsideChange, onChanged, onRename
             Dismiss draft
           </button>
         </div>
+      )}
+
+      {showBlame && (
+        <BlameView
+          store={store}
+          path={path}
+          version={blameVersion}
+          onVersion={setBlameVersion}
+          onChanged={() => {
+            if (!dirtyRef.current) void load(true)
+            setHistoryKey((k) => k + 1)
+            onChanged()
+          }}
+        />
       )}
 
       <div className="editor-frame">

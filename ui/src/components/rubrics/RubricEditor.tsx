@@ -37,6 +37,7 @@ import { CriterionCard } from './CriterionCard'
 import { download } from '../../state/download'
 import { LeaveGuard } from '../LeaveGuard'
 import { TryPanel } from './TryPanel'
+import { CalibratePanel } from './CalibratePanel'
 
 export interface Editing {
   /** Changes when another rubric is opened. */
@@ -284,6 +285,7 @@ export function RubricEditor({ editing, onSaved, onDeleted, onClose }: EditorPro
       </div>
 
       <TryPanel document={document_} valid={!error && validation?.doc === document_} />
+      {editing.savedName && <CalibratePanel rubric={editing.savedName} dirty={dirty} />}
 
       <div className="actions rubric-actions">
         <button type="button" className="button button-primary" onClick={() => void save()} disabled={saving}>

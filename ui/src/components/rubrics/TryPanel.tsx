@@ -5,13 +5,13 @@
  */
 import { useId, useState } from 'react'
 import { ApiError, call, type Grade } from '../../api'
-import { firstLine } from '../../state/timeline'
-import { useCall } from '../../state/useCall'
 import { CallError } from '../CallError'
+import { PastSessionSelect } from './PastSessionSelect'
+import { usePastSessions } from '../../state/pastSessions'
 
 export function TryPanel({ document, valid }: { document: string; valid: boolean }) {
   const ids = useId()
-  const sessions = useCall('sessions.overview', { status: 'completed', limit: 50 })
+  const sessions = usePastSessions()
   const [chosen, setChosen] = useState('')
   const [state, setState] = useState<
     { status: 'idle' } | { status: 'running' } | { status: 'done'; grade: Grade; passed: boolean } | { status: 'error'; error: ApiError }
@@ -42,13 +42,7 @@ export function TryPanel({ document, valid }: { document: string; valid: boolean
         <div className="try-row">
           <label className="field" htmlFor={`${ids}-session`}>
             Session
-            <select id={`${ids}-session`} value={sessionId} onChange={(e) => setChosen(e.target.value)}>
-              {sessions.data.map((s) => (
-                <option key={s.id} value={s.id}>
-                  {s.agent_name}: {firstLine(s.task, 70)} ({new Date(s.started_at).toLocaleString()})
-                </option>
-              ))}
-            </select>
+            <PastSessionSelect id={`${ids}-session`} sessions={sessions.data} value={sessionId} onChange={setChosen} />
           </label>
           <button
             type="button"

@@ -7,6 +7,7 @@
  * that come into view.
  */
 import { memo } from 'react'
+import { Link } from 'react-router'
 import type { SessionEvent } from '../../api'
 import {
   describeEvent,
@@ -17,6 +18,7 @@ import {
   offsetLabel,
   type Lane,
 } from '../../state/timeline'
+import '../../styles/evals.css'
 
 interface RowProps {
   event: SessionEvent
@@ -113,6 +115,27 @@ interface Verdict {
   gap?: string | null
 }
 
+/** A memory read or write names the version it read or wrote, with a link to who wrote each of its lines. */
+function MemoryReceipt({ event }: { event: SessionEvent }) {
+  const d = event.data
+  if (event.kind !== 'memory_read' && event.kind !== 'memory_write') return null
+  if (typeof d.version !== 'number' || typeof d.path !== 'string') return null
+  const read = event.kind === 'memory_read'
+  const store = typeof d.store === 'string' ? d.store : undefined
+  const params = new URLSearchParams({ ...(store ? { store } : {}), doc: d.path, view: 'blame', version: String(d.version) })
+  return (
+    <p className="tl-memory-receipt" data-testid="memory-receipt">
+      {read ? 'Read' : 'Wrote'} version {d.version} of {d.path}
+      {store && (
+        <>
+          {' · '}
+          <Link to={`/memory?${params}`}>See who wrote each line of version {d.version}</Link>
+        </>
+      )}
+    </p>
+  )
+}
+
 function EventDetails({ event, agent }: { event: SessionEvent; agent: string }) {
   const d = event.data
   const verdicts = Array.isArray(d.verdicts) ? (d.verdicts as Verdict[]) : []
@@ -125,6 +148,7 @@ function EventDetails({ event, agent }: { event: SessionEvent; agent: string }) 
             (event.usage.cache_read_input_tokens ? ` (${event.usage.cache_read_input_tokens} cached)` : '')}
         {typeof d.model === 'string' && ` · ${d.model}`}
       </p>
+      <MemoryReceipt event={event} />
       <Text label="Text" text={d.text} />
       <Text label="Thinking" text={d.thinking} />
       <Text label="Input" text={d.input} />

@@ -102,6 +102,52 @@ export interface EngineMethods {
     mode?: 'create_new' | 'update_existing' | null
     session_ids?: unknown[] | null
   }
+  'evals.add': {
+    agent: string
+    name?: string | null
+    rubric: string
+    task: string
+  }
+  'evals.add_from_session': {
+    rubric?: string | null
+    session_id: string
+  }
+  'evals.compare': {
+    after: string
+    agent: string
+    before: string
+  }
+  'evals.gate': {
+    dream_id: string
+  }
+  'evals.gate_cancel': {
+    id: string
+  }
+  'evals.gate_get': {
+    id: string
+  }
+  'evals.gate_start': {
+    dream_id: string
+  }
+  'evals.gates': {
+    name: string
+  }
+  'evals.list': {
+    agent: string
+  }
+  'evals.move': {
+    id: string
+    position: number
+  }
+  'evals.remove': {
+    id: string
+  }
+  'evals.update': {
+    id: string
+    name?: string | null
+    rubric?: string | null
+    task?: string | null
+  }
   'files.save_download': {
     file_name: string
     text: string
@@ -164,6 +210,11 @@ export interface EngineMethods {
     force?: boolean | null
     session_ids: unknown[]
   }
+  'memory.blame': {
+    path: string
+    store: string
+    version?: number | null
+  }
   'memory.create_store': {
     description?: string | null
     instructions?: string | null
@@ -183,6 +234,14 @@ export interface EngineMethods {
   'memory.history': {
     path: string
     store: string
+  }
+  'memory.line': {
+    action: 'correct' | 'forget' | 'pin' | 'unpin'
+    expected: string
+    line: number
+    path: string
+    store: string
+    text?: string | null
   }
   'memory.list': {
     store: string
@@ -262,10 +321,21 @@ export interface EngineMethods {
   'outcomes.for_session': {
     id: string
   }
+  'outcomes.series': {
+    agent?: string | null
+    bucket?: 'day' | 'week' | null
+    rubric?: string | null
+    since?: string | null
+  }
   'outcomes.stats': {
     agent?: string | null
     rubric?: string | null
     since?: string | null
+  }
+  'rubrics.calibrate': {
+    k?: number | null
+    rubric: string
+    session_id: string
   }
   'rubrics.canonical': {
     document: string

@@ -74,14 +74,16 @@ export interface Gate {
 /** The `evals.*` methods: what each takes and returns. */
 export interface EvalsMethods {
   'evals.list': { params: { agent: string }; result: EvalTask[] }
-  'evals.add': { params: { agent: string; task: string; rubric: string }; result: EvalTask }
+  'evals.add': { params: { agent: string; task: string; rubric: string; name?: string }; result: EvalTask }
   'evals.add_from_session': { params: { session_id: string; rubric?: string }; result: EvalTask }
-  'evals.update': { params: { id: string; task?: string; rubric?: string }; result: EvalTask }
+  'evals.update': { params: { id: string; task?: string; rubric?: string; name?: string }; result: EvalTask }
   'evals.remove': { params: { id: string }; result: { removed: boolean } }
   'evals.move': { params: { id: string; position: number }; result: EvalTask[] }
   /** The dream's latest gate. */
   'evals.gate': { params: { dream_id: string }; result: Gate | null }
   'evals.gate_get': { params: { id: string }; result: Gate }
+  /** An agent's recent gates and comparisons, newest first. */
+  'evals.gates': { params: { name: string }; result: Gate[] }
   'evals.gate_start': { params: { dream_id: string }; result: Gate }
   'evals.gate_cancel': { params: { id: string }; result: Gate }
   /** Runs the checks on the memory as two dreams left it (dream ids). */

@@ -98,7 +98,7 @@ export interface OutcomesMethods {
     result: { outcome: Outcome; verdicts: StoredVerdict[] }[]
   }
   'outcomes.series': {
-    params: { agent?: string; rubric?: string; since?: string }
+    params: { agent?: string; rubric?: string; since?: string; bucket?: 'day' | 'week' }
     result: { series: Series[]; markers: SeriesMarker[] }
   }
 }

@@ -21,9 +21,9 @@ const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : u
 export function fieldsOf(agent: Agent): GateFields {
   const s = settingsOf(agent)
   return {
-    tolerance: String(Math.round((num(s.gate_tolerance) ?? 0.05) * 100)),
+    tolerance: String(Math.round((num(s.gate_tolerance) ?? 0.02) * 100)),
     budget: num(s.gate_budget_usd) === undefined ? '' : String(s.gate_budget_usd),
-    minutes: num(s.gate_max_minutes) === undefined ? '' : String(s.gate_max_minutes),
+    minutes: num(s.gate_budget_seconds) === undefined ? '' : String(Math.round((s.gate_budget_seconds as number) / 60)),
     concurrency: String(num(s.gate_concurrency) ?? 2),
   }
 }
@@ -40,6 +40,6 @@ export function parseFields(f: GateFields): { settings: Record<string, number | 
   if (minutes !== null && (!Number.isFinite(minutes) || minutes <= 0)) return { error: 'The time limit is a number of minutes above 0, or empty for none.' }
   const concurrency = Number(f.concurrency)
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 16) return { error: 'Checks at once is a whole number from 1 to 16.' }
-  return { settings: { gate_tolerance: tolerance / 100, gate_budget_usd: budget, gate_max_minutes: minutes, gate_concurrency: concurrency } }
+  return { settings: { gate_tolerance: tolerance / 100, gate_budget_usd: budget, gate_budget_seconds: minutes === null ? null : Math.round(minutes * 60), gate_concurrency: concurrency } }
 }
 

@@ -26,6 +26,8 @@ namespace! {
     "memory.redact" => redact(IdParam),
     "memory.redact_secrets" => redact_secrets(DocParams),
     "memory.search" => search(SearchParams),
+    "memory.blame" => blame(BlameParams),
+    "memory.line" => line(LineParams),
     "memory.export" => export(ExportParams),
     "memory.mirror_status" => mirror_status(StoreParam),
     "memory.mirror_enable" => mirror_enable(MirrorParams),
@@ -332,4 +334,104 @@ pub(super) async fn start_configured_mirrors(api: &Arc<Api>) -> Result<usize, Ap
         }
     }
     Ok(count)
+}
+
+// ---- Receipts: who wrote each line ----
+
+#[derive(Deserialize, schemars::JsonSchema)]
+struct BlameParams {
+    store: String,
+    path: String,
+    /// A version number; the current text when left out.
+    #[serde(default)]
+    version: Option<i64>,
+}
+
+/// Each line of a document (at a version) with who wrote it.
+fn blame_view(api: &Api, store_id: &str, path: &str, version: Option<i64>) -> Result<Value, ApiError> {
+    let s = &api.store;
+    let (shown, lines) = crate::eval::blame::blame_at(s, store_id, path, version)?;
+    let mut agents: std::collections::HashMap<String, Option<String>> = Default::default();
+    let lines: Vec<Value> = lines
+        .into_iter()
+        .map(|l| {
+            let agent = l.session_id.as_ref().and_then(|id| {
+                agents
+                    .entry(id.clone())
+                    .or_insert_with(|| s.session(id).ok().map(|s| s.agent_name))
+                    .clone()
+            });
+            json!({
+                "line": l.line, "text": l.text, "version": l.seq, "version_id": l.version_id,
+                "at": l.written_at, "reason": l.reason.unwrap_or_default(), "pinned": l.pinned,
+                "author": {
+                    "kind": l.author.map(|a| a.as_str()),
+                    "session_id": l.session_id, "dream_id": l.dream_id, "agent": agent,
+                },
+            })
+        })
+        .collect();
+    Ok(json!({"path": crate::memory_path::normalize(path)?, "version": shown, "lines": lines}))
+}
+
+async fn blame(api: &Arc<Api>, p: BlameParams) -> Result<Value, ApiError> {
+    let store_id = api.store.memory_store(&p.store)?.id;
+    blame_view(api, &store_id, &p.path, p.version)
+}
+
+#[derive(Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+enum LineAction {
+    Correct,
+    Forget,
+    Pin,
+    Unpin,
+}
+
+#[derive(Deserialize, schemars::JsonSchema)]
+struct LineParams {
+    store: String,
+    path: String,
+    /// 1-based.
+    line: usize,
+    /// The line's text as the person saw it: the action is refused when
+    /// the line has changed since.
+    expected: String,
+    action: LineAction,
+    /// The corrected text (for `correct`).
+    #[serde(default)]
+    text: Option<String>,
+}
+
+/// Correct, forget, pin or unpin one line; answers with the new blame.
+async fn line(api: &Arc<Api>, p: LineParams) -> Result<Value, ApiError> {
+    let s = &api.store;
+    let store_id = s.memory_store(&p.store)?.id;
+    let (_, content) = s
+        .read_document(&store_id, &p.path)?
+        .ok_or_else(|| Error::not_found("document", p.path.clone()))?;
+    if content.lines().nth(p.line.wrapping_sub(1)) != Some(p.expected.as_str()) {
+        return Err(Error::Conflict(format!(
+            "line {} of {} has changed since you opened it; look again and retry",
+            p.line, p.path
+        ))
+        .into());
+    }
+    use crate::eval::blame as b;
+    match p.action {
+        LineAction::Correct => {
+            let text = p
+                .text
+                .filter(|t| !t.trim().is_empty())
+                .ok_or_else(|| invalid("write the corrected line (to remove it, forget it instead)"))?;
+            b::correct_line(s, &store_id, &p.path, p.line, &text)?;
+        }
+        LineAction::Forget => {
+            b::forget_line(s, &store_id, &p.path, p.line)?;
+        }
+        LineAction::Pin | LineAction::Unpin => {
+            b::pin_line(s, &store_id, &p.path, p.line, matches!(p.action, LineAction::Pin))?;
+        }
+    }
+    blame_view(api, &store_id, &p.path, None)
 }

@@ -34,6 +34,7 @@ pub mod binding;
 mod agents;
 mod app;
 mod dreams;
+mod evals;
 mod keys;
 mod managed;
 mod memory;
@@ -135,6 +136,7 @@ pub fn methods() -> Vec<Method> {
         rubrics::METHODS,
         outcomes::METHODS,
         dreams::METHODS,
+        evals::METHODS,
         schedule::METHODS,
         settings::METHODS,
         keys::METHODS,
@@ -274,6 +276,7 @@ impl Api {
             "rubrics" => rubrics::call(self, method, p).await,
             "outcomes" => outcomes::call(self, method, p).await,
             "dreams" => dreams::call(self, method, p).await,
+            "evals" => evals::call(self, method, p).await,
             "schedule" => schedule::call(self, method, p).await,
             "settings" => settings::call(self, method, p).await,
             "keys" => keys::call(self, method, p).await,

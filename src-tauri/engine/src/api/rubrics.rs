@@ -22,6 +22,7 @@ namespace! {
     "rubrics.starters" => starters(NoParams),
     "rubrics.try_regex" => try_regex(TryRegexParams),
     "rubrics.test" => test(TestParams),
+    "rubrics.calibrate" => calibrate(CalibrateParams),
 }
 
 /// A rubric that does not parse: the message names line, column and field.
@@ -130,4 +131,45 @@ async fn test(api: &Arc<Api>, p: TestParams) -> Result<Value, ApiError> {
         .grade_session(&p.session_id, &rubric, &options, &CancellationToken::new())
         .await?;
     Ok(json!({"grade": grade, "passed": grade.passed()}))
+}
+
+#[derive(Deserialize, schemars::JsonSchema)]
+struct CalibrateParams {
+    /// A saved rubric, by name or id.
+    rubric: String,
+    session_id: String,
+    /// How many times to grade (default 5).
+    #[serde(default)]
+    k: Option<u32>,
+}
+
+/// "Check the grader": grades one past output k times; per judged
+/// criterion, how often the verdicts agree and how far the scores spread,
+/// with advice for the unsteady ones.
+async fn calibrate(api: &Arc<Api>, p: CalibrateParams) -> Result<Value, ApiError> {
+    use crate::eval::calibrate as c;
+    let k = p.k.unwrap_or(c::DEFAULT_K);
+    let report = c::calibrate(
+        &api.runtime,
+        &p.rubric,
+        &p.session_id,
+        k,
+        None,
+        &CancellationToken::new(),
+    )
+    .await?;
+    let criteria: Vec<Value> = report
+        .criteria
+        .iter()
+        .map(|c| {
+            json!({"criterion_index": c.criterion_index, "name": c.name, "runs": c.passes + c.fails,
+                "agreement": c.agreement, "passed": c.passes, "score_min": c.min_score,
+                "score_max": c.max_score, "score_spread": c.std_dev, "mean_score": c.mean_score,
+                "stable": c.stable, "advice": c.advice})
+        })
+        .collect();
+    Ok(json!({"rubric": report.rubric, "session_id": report.session_id, "k": report.k,
+        "graded": report.graded, "threshold": c::DEFAULT_STABILITY,
+        "overall_agreement": report.overall_agreement, "criteria": criteria,
+        "cost_usd": report.cost_usd}))
 }

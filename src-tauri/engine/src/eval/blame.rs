@@ -65,16 +65,46 @@ pub struct BlameLine {
 /// Each line of the document's current text with the version that
 /// introduced it and who wrote it.
 pub fn blame(store: &Store, store_id: &str, path: &str) -> Result<Vec<BlameLine>> {
-    let (_, current) = store
-        .read_document(store_id, path)?
-        .ok_or_else(|| Error::not_found("document", path))?;
-    let history = store.document_history(store_id, path)?;
+    Ok(blame_at(store, store_id, path, None)?.1)
+}
+
+/// Each line of version `seq` of a document (its current text when `None`)
+/// with the version that introduced it and who wrote it: the receipt of a
+/// memory read. Returns the version's number with the lines.
+pub fn blame_at(
+    store: &Store,
+    store_id: &str,
+    path: &str,
+    seq: Option<i64>,
+) -> Result<(i64, Vec<BlameLine>)> {
+    let mut history = store.document_history(store_id, path)?;
+    let (shown, current) = match seq {
+        None => {
+            let (doc, content) = store
+                .read_document(store_id, path)?
+                .ok_or_else(|| Error::not_found("document", path))?;
+            (doc.version, content)
+        }
+        Some(seq) => {
+            history.retain(|v| v.seq <= seq);
+            let version = history
+                .last()
+                .filter(|v| v.seq == seq)
+                .ok_or_else(|| Error::not_found("version", format!("{path} version {seq}")))?;
+            let content = version.content.clone().ok_or_else(|| {
+                Error::Invalid(format!(
+                    "version {seq} of {path} was deleted or its text was removed (redacted)"
+                ))
+            })?;
+            (seq, content)
+        }
+    };
     let mut origin: HashMap<&str, usize> = HashMap::new();
     walk_introductions(&history, |i, line| {
         origin.insert(line, i);
     });
     let pins = pinned_lines(store, store_id, path)?;
-    Ok(current
+    let lines = current
         .lines()
         .enumerate()
         .map(|(n, text)| {
@@ -92,7 +122,8 @@ pub fn blame(store: &Store, store_id: &str, path: &str) -> Result<Vec<BlameLine>
                 pinned: pins.contains(text),
             }
         })
-        .collect())
+        .collect();
+    Ok((shown, lines))
 }
 
 /// The pinned lines of a document.

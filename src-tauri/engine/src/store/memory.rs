@@ -70,7 +70,7 @@ pub enum AuthorKind {
 }
 
 impl AuthorKind {
-    fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             AuthorKind::User => "user",
             AuthorKind::Agent => "agent",

@@ -45,7 +45,7 @@ export function GateSettings({ agent, onSaved }: { agent: Agent; onSaved: (agent
         How strict the checks are: a dream whose checks do worse than this waits for your review instead of changing memory.
       </p>
       <div className="limits-grid">
-        {input('tolerance', 'Allowed drop in mean score', 'points', 'Small drops happen by chance; 5 points is a good start.')}
+        {input('tolerance', 'Allowed drop in mean score', 'points', 'Small drops happen by chance; 2 points is the default.')}
         {input('budget', 'Cost cap for the checks', 'US dollars', 'Empty: no cap. The checks stop when their model cost reaches this.')}
         {input('minutes', 'Time for the checks', 'minutes', 'Empty: no limit.')}
         {input('concurrency', 'Checks at once', 'at a time', 'More is faster but costs more at once; 2 is the default.')}

@@ -128,8 +128,7 @@ fn tokio() -> anyhow::Result<tokio::runtime::Runtime> {
 }
 
 fn open(ctx: &Context) -> anyhow::Result<Bridge> {
-    let store = Arc::new(Store::open(&ctx.data_dir)?);
-    Ok(Bridge::open(store, &keychain())?)
+    Ok(Bridge::open(ctx.store()?.clone(), &keychain())?)
 }
 
 pub fn run(ctx: &Context, cmd: ManagedCommand) -> anyhow::Result<()> {

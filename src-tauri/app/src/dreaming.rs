@@ -10,7 +10,7 @@ use std::time::Duration;
 use reverie_engine::Store;
 use reverie_engine::api::Api;
 use reverie_engine::dream::schedule::{Scheduler, SlotResult, SystemClock};
-use reverie_engine::dream::{self, Dreamer, now};
+use reverie_engine::dream::{Dreamer, now};
 use reverie_engine::os_schedule;
 use reverie_engine::store::DreamTrigger;
 use serde_json::json;
@@ -29,11 +29,8 @@ pub struct Dreaming {
 
 impl Dreaming {
     pub fn new(api: Arc<Api>) -> Arc<Dreaming> {
-        // Dreams cut off by a quit or crash are marked failed (memory only
-        // changes at apply, so it was not touched).
-        if let Err(e) = dream::recover(api.dreamer().store()) {
-            eprintln!("Reverie could not check for interrupted dreams: {e}");
-        }
+        // Dreams cut off by a quit or crash were marked failed when the
+        // engine opened the data folder (`data_dir::open`).
         Arc::new(Dreaming {
             // The window's dreamer: tray dreams show in the Dreams screen
             // and can be canceled there.

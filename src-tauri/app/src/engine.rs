@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use reverie_engine::api::{Api, ApiError};
 use reverie_engine::runtime::Runtime;
-use reverie_engine::{Store, data_dir};
+use reverie_engine::data_dir;
 use serde_json::Value;
 use tauri::{AppHandle, Emitter, Manager, Runtime as TauriRuntime, State};
 use tokio::sync::broadcast::error::RecvError;
@@ -71,12 +71,11 @@ impl Engine {
 
 fn open_api() -> Result<Arc<Api>, String> {
     let dir = data_dir::resolve(None).map_err(|e| e.to_string())?;
-    let store = Arc::new(Store::open(&dir).map_err(|e| e.to_string())?);
-    // Runs cut off by a crash or a quit are marked so, as `reverie serve` does.
-    store
-        .mark_interrupted_sessions()
-        .map_err(|e| e.to_string())?;
-    let runtime = Runtime::new(store).map_err(|e| e.to_string())?;
+    // The engine's one start-up, as the CLI and `reverie serve` run it:
+    // runs and dreams cut off by a crash or a quit are marked so, and a new
+    // folder gets the starter rubrics.
+    let opened = data_dir::open(&dir).map_err(|e| e.to_string())?;
+    let runtime = Runtime::new(opened.store).map_err(|e| e.to_string())?;
     Ok(Arc::new(Api::new(Arc::new(runtime))))
 }
 

@@ -32,7 +32,10 @@ mod output;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use std::sync::Arc;
+
 use clap::{Parser, Subcommand};
+use reverie_engine::data_dir::Opened;
 use reverie_engine::{Error, Store};
 
 #[derive(Parser)]
@@ -93,24 +96,28 @@ enum Command {
     Managed(commands::managed::ManagedCommand),
 }
 
-/// What a command needs: the open store and how to print.
+/// What a command needs: the open store and how to print. The data folder
+/// is opened once, on first use, by the engine's one start-up function
+/// (`data_dir::open`); commands share its `Arc<Store>` and never open the
+/// database again.
 pub struct Context {
     pub data_dir: PathBuf,
     pub json: bool,
-    store: std::cell::OnceCell<Store>,
+    opened: std::cell::OnceCell<Opened>,
 }
 
 impl Context {
-    pub fn store(&self) -> Result<&Store, Error> {
-        if let Some(store) = self.store.get() {
-            return Ok(store);
+    /// The open data folder and what starting up repaired.
+    pub fn opened(&self) -> Result<&Opened, Error> {
+        if let Some(opened) = self.opened.get() {
+            return Ok(opened);
         }
-        let store = Store::open(&self.data_dir)?;
-        // Sessions whose process died are shown as interrupted, not running.
-        store.mark_interrupted_sessions()?;
-        // A new data folder shows the starter rubrics as examples.
-        commands::rubric::seed(&store)?;
-        Ok(self.store.get_or_init(|| store))
+        let opened = reverie_engine::data_dir::open(&self.data_dir)?;
+        Ok(self.opened.get_or_init(|| opened))
+    }
+
+    pub fn store(&self) -> Result<&Arc<Store>, Error> {
+        Ok(&self.opened()?.store)
     }
 }
 
@@ -124,7 +131,7 @@ fn main() -> ExitCode {
     let ctx = Context {
         data_dir,
         json: cli.json,
-        store: std::cell::OnceCell::new(),
+        opened: std::cell::OnceCell::new(),
     };
     let result = match cli.command {
         Command::Agent(cmd) => commands::agent::run(&ctx, cmd),

@@ -31,6 +31,7 @@ pub mod provider;
 pub mod redact;
 pub mod rubric_tools;
 pub mod runtime;
+pub mod schedule_spec;
 pub mod secrets;
 pub mod session_export;
 pub mod store;

@@ -6,14 +6,18 @@
 //!
 //! Read-only: it never writes a row. Positions are 0-based ranks among the
 //! events that pass the same filter, in `seq` order.
+//!
+//! It owns the shaping (pages, positions, the outcome filter); it runs no
+//! SQL. The filtered view is the store's one builder
+//! ([`Store::event_view`]), the same the event reader pages with, and
+//! every count and read is a `Store` method.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
-use rusqlite::params_from_iter;
-use rusqlite::types::Value as SqlValue;
 use serde::{Deserialize, Serialize};
 
-use crate::store::{Event, EventKind, OutcomeResult, Session, SessionFilter};
+pub use crate::store::OutcomeSummary;
+use crate::store::{Event, EventKind, EventView, Session, SessionFilter};
 use crate::{Error, Result, Store};
 
 /// Which of a session tree's events a view shows.
@@ -57,13 +61,6 @@ pub struct SessionOverview {
     pub outcome: Option<OutcomeSummary>,
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct OutcomeSummary {
-    pub result: Option<OutcomeResult>,
-    pub score: Option<f64>,
-    pub iterations: i64,
-}
-
 /// What the outcome filter of the session list matches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
@@ -103,41 +100,9 @@ pub struct OverviewFilter {
 /// The most rows one page may hold.
 pub const MAX_PAGE: i64 = 2000;
 
-/// `WHERE` clause and arguments selecting a filtered view of a tree.
-fn view_sql(
-    store: &Store,
-    session_id: &str,
-    filter: &TimelineFilter,
-) -> Result<(String, Vec<SqlValue>)> {
-    let session = store.session(session_id)?;
-    let root = session.root_id.clone();
-    // A subagent's session on its own shows its thread only.
-    let thread = filter
-        .thread_id
-        .clone()
-        .or_else(|| (root != session.id).then(|| session.id.clone()));
-    let mut args: Vec<SqlValue> = vec![root.clone().into()];
-    let mut sql = String::from("session_id = ?1");
-    match thread {
-        Some(t) if t == root => sql += " AND thread_id IS NULL",
-        Some(t) => {
-            args.push(t.into());
-            sql += &format!(" AND thread_id = ?{}", args.len());
-        }
-        None => {}
-    }
-    if !filter.kinds.is_empty() {
-        let marks: Vec<String> = filter
-            .kinds
-            .iter()
-            .map(|k| {
-                args.push(k.as_str().to_string().into());
-                format!("?{}", args.len())
-            })
-            .collect();
-        sql += &format!(" AND kind IN ({})", marks.join(", "));
-    }
-    Ok((sql, args))
+/// The store's filtered view of a tree for `filter`.
+fn view(store: &Store, session_id: &str, filter: &TimelineFilter) -> Result<EventView> {
+    store.event_view(session_id, filter.thread_id.as_deref(), &filter.kinds)
 }
 
 /// Events at positions `offset..offset + limit` of a filtered view.
@@ -153,27 +118,14 @@ pub fn page(
             "ask for 1 to {MAX_PAGE} events from an offset of 0 or more"
         )));
     }
-    let (filter_sql, args) = view_sql(store, session_id, filter)?;
-    let total: i64 = store.conn().query_row(
-        &format!("SELECT COUNT(*) FROM events WHERE {filter_sql}"),
-        params_from_iter(args.iter()),
-        |r| r.get(0),
-    )?;
+    let view = view(store, session_id, filter)?;
+    let total = store.view_count(&view)?;
     // The events themselves come from the store's own reader, by seq: find
     // the seq just before the page on the index, then read forward.
     let after_seq: Option<i64> = if offset == 0 {
         Some(0)
     } else {
-        let conn = store.conn();
-        let mut stmt = conn.prepare_cached(&format!(
-            "SELECT seq FROM events WHERE {filter_sql} ORDER BY seq LIMIT 1 OFFSET {}",
-            offset - 1
-        ))?;
-        let mut rows = stmt.query(params_from_iter(args.iter()))?;
-        match rows.next()? {
-            Some(row) => Some(row.get(0)?),
-            None => None,
-        }
+        store.view_seq_at(&view, offset - 1)?
     };
     let events = match after_seq {
         None => Vec::new(),
@@ -197,69 +149,16 @@ pub fn page(
 
 /// Error positions of a filtered view, and counts of the whole tree.
 pub fn marks(store: &Store, session_id: &str, filter: &TimelineFilter) -> Result<TimelineMarks> {
-    let (filter_sql, args) = view_sql(store, session_id, filter)?;
-    let conn = store.conn();
+    let view = view(store, session_id, filter)?;
     // Positions by binary search in the view's seqs (read from an index),
     // not a window over every row: the view can hold 100k events.
-    let seqs: Vec<i64> = {
-        let mut stmt = conn.prepare_cached(&format!(
-            "SELECT seq FROM events WHERE {filter_sql} ORDER BY seq"
-        ))?;
-        stmt.query_map(params_from_iter(args.iter()), |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?
-    };
-    let mut error_seqs: Vec<i64> = Vec::new();
-    // Errors and limits are found on the kind index; of the rest, only
-    // tool results have their data read.
-    for extra in [
-        "kind IN ('error', 'limit_reached')",
-        "kind = 'tool_result' AND json_extract(data, '$.is_error') = 1",
-    ] {
-        let mut stmt = conn.prepare_cached(&format!(
-            "SELECT seq FROM events WHERE {filter_sql} AND {extra}"
-        ))?;
-        for seq in stmt.query_map(params_from_iter(args.iter()), |r| r.get(0))? {
-            error_seqs.push(seq?);
-        }
-    }
-    error_seqs.sort_unstable();
-    let errors = error_seqs
+    let seqs = store.view_seqs(&view)?;
+    let errors = store
+        .view_error_seqs(&view)?
         .iter()
         .filter_map(|s| seqs.binary_search(s).ok().map(|p| p as i64))
         .collect();
-    let root: String = conn.query_row(
-        "SELECT root_id FROM sessions WHERE id = ?1",
-        [session_id],
-        |r| r.get(0),
-    )?;
-    let count = |sql: &str| -> Result<BTreeMap<String, i64>> {
-        let mut stmt = conn.prepare_cached(sql)?;
-        Ok(stmt
-            .query_map([&root], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<rusqlite::Result<_>>()?)
-    };
-    let kinds = count("SELECT kind, COUNT(*) FROM events WHERE session_id = ?1 GROUP BY kind")?;
-    // Per thread on the thread index; the root's own thread is the rest.
-    let total: i64 = conn.query_row(
-        "SELECT COUNT(*) FROM events WHERE session_id = ?1",
-        [&root],
-        |r| r.get(0),
-    )?;
-    let mut threads = BTreeMap::new();
-    {
-        let mut subs =
-            conn.prepare_cached("SELECT id FROM sessions WHERE root_id = ?1 AND id != ?1")?;
-        let ids: Vec<String> = subs
-            .query_map([&root], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
-        let mut one = conn.prepare_cached("SELECT COUNT(*) FROM events WHERE thread_id = ?1")?;
-        for id in ids {
-            let n: i64 = one.query_row([&id], |r| r.get(0))?;
-            threads.insert(id, n);
-        }
-    }
-    let others: i64 = threads.values().sum();
-    threads.insert(root.clone(), total - others);
+    let (kinds, threads) = store.event_counts(view.root())?;
     Ok(TimelineMarks {
         errors,
         kinds,
@@ -272,38 +171,8 @@ pub fn overview(store: &Store, filter: &OverviewFilter) -> Result<Vec<SessionOve
     let mut sessions_filter = filter.sessions.clone();
     sessions_filter.roots_only = true;
     let sessions = store.list_sessions(&sessions_filter)?;
-    let conn = store.conn();
-    let mut outcomes: HashMap<String, OutcomeSummary> = HashMap::new();
-    {
-        let mut stmt = conn.prepare_cached(
-            "SELECT session_id, result, score, iterations FROM outcomes ORDER BY created_at, id",
-        )?;
-        let rows = stmt.query_map([], |r| {
-            let result: Option<String> = r.get(1)?;
-            Ok((
-                r.get::<_, String>(0)?,
-                OutcomeSummary {
-                    result: result.and_then(|s| s.parse().ok()),
-                    score: r.get(2)?,
-                    iterations: r.get(3)?,
-                },
-            ))
-        })?;
-        for row in rows {
-            let (session, summary) = row?;
-            // Later rows are newer: the latest outcome wins.
-            outcomes.insert(session, summary);
-        }
-    }
-    let mut threads: HashMap<String, i64> = HashMap::new();
-    {
-        let mut stmt =
-            conn.prepare_cached("SELECT root_id, COUNT(*) - 1 FROM sessions GROUP BY root_id")?;
-        for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))? {
-            let (root, n) = row?;
-            threads.insert(root, n);
-        }
-    }
+    let mut outcomes = store.latest_outcomes()?;
+    let threads = store.thread_counts()?;
     Ok(sessions
         .into_iter()
         .map(|session| SessionOverview {

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use clap::Args;
 use reverie_engine::dream::schedule::{Scheduler, SlotResult, SystemClock};
-use reverie_engine::dream::{self, Dreamer};
+use reverie_engine::dream::Dreamer;
 use reverie_engine::runtime::Runtime;
 use tokio_util::sync::CancellationToken;
 
@@ -23,9 +23,9 @@ pub struct DaemonArgs {
 }
 
 pub fn run(ctx: &Context, args: DaemonArgs) -> anyhow::Result<()> {
-    let store = Arc::new(reverie_engine::Store::open(&ctx.data_dir)?);
-    store.mark_interrupted_sessions()?;
-    for id in dream::recover(&store)? {
+    let opened = ctx.opened()?;
+    let store = opened.store.clone();
+    for id in &opened.failed_dreams {
         println!("dream {id} failed: the process stopped mid-dream; memory was not changed");
     }
     // Folder mirrors configured on stores run as long as the daemon does.
@@ -124,9 +124,7 @@ pub fn run(ctx: &Context, args: DaemonArgs) -> anyhow::Result<()> {
 /// closed. Runs the dreams whose slot has come (and slots missed while the
 /// machine slept, once), prints one line per dream, and exits.
 pub fn run_due(ctx: &Context) -> anyhow::Result<()> {
-    let store = Arc::new(reverie_engine::Store::open(&ctx.data_dir)?);
-    store.mark_interrupted_sessions()?;
-    dream::recover(&store)?;
+    let store = ctx.store()?.clone();
     let runtime = Arc::new(Runtime::new(store)?);
     let scheduler = Scheduler::new(Arc::new(Dreamer::new(runtime)), Arc::new(SystemClock));
     let tokio = tokio::runtime::Builder::new_current_thread()

@@ -111,7 +111,6 @@ pub fn run(ctx: &Context, args: DreamArgs) -> anyhow::Result<()> {
         return super::daemon::run_due(ctx);
     }
     let store = ctx.store()?;
-    dream::recover(store)?;
     let Some(action) = args.action else {
         return run_dream(ctx, args.run);
     };
@@ -318,8 +317,7 @@ fn print_dream(
 }
 
 fn run_dream(ctx: &Context, args: DreamRunArgs) -> anyhow::Result<()> {
-    let store = Arc::new(reverie_engine::Store::open(&ctx.data_dir)?);
-    let runtime = Arc::new(Runtime::new(store)?);
+    let runtime = Arc::new(Runtime::new(ctx.store()?.clone())?);
     let agent_name = args.agent.unwrap_or_default();
     if args.sessions.is_empty() {
         // Nothing new is not a failure: say so and succeed.

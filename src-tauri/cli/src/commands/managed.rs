@@ -2,7 +2,6 @@
 //! push and pull a memory store, upload sessions, and run a dream through
 //! the Dreams API that comes back as a Reverie proposal to review.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Subcommand;
@@ -11,7 +10,7 @@ use reverie_engine::managed_agents::{
     SyncReport, wire::DreamStatus,
 };
 use reverie_engine::store::{DreamStatus as LocalStatus, DreamTrigger};
-use reverie_engine::{Error, Store};
+use reverie_engine::Error;
 use tokio_util::sync::CancellationToken;
 
 use crate::Context;
@@ -128,8 +127,7 @@ fn tokio() -> anyhow::Result<tokio::runtime::Runtime> {
 }
 
 fn open(ctx: &Context) -> anyhow::Result<Bridge> {
-    let store = Arc::new(Store::open(&ctx.data_dir)?);
-    Ok(Bridge::open(store, &keychain())?)
+    Ok(Bridge::open(ctx.store()?.clone(), &keychain())?)
 }
 
 pub fn run(ctx: &Context, cmd: ManagedCommand) -> anyhow::Result<()> {

@@ -4,10 +4,8 @@
 //! lists what it found changed on both sides.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use clap::Args;
-use reverie_engine::Store;
 use reverie_engine::mirror::{Mirror, MirrorEvent};
 use reverie_engine::store::MirrorConflictKind;
 
@@ -27,7 +25,7 @@ pub struct MirrorArgs {
 
 pub fn run(ctx: &Context, args: MirrorArgs) -> anyhow::Result<()> {
     // The mirror runs on its own thread, so it needs a shared handle.
-    let store = Arc::new(Store::open(&ctx.data_dir)?);
+    let store = ctx.store()?.clone();
     let store_id = args.target.store_id(&store)?;
     let name = store.memory_store(&store_id)?.name;
     let mut mirror = Mirror::new(store, &store_id, &args.dir)?;

@@ -1,13 +1,12 @@
 //! `reverie rubric`: create, import, export, list, delete and try rubrics.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use clap::Subcommand;
 use reverie_engine::Error;
 use reverie_engine::outcome::{Criterion, CriterionKind, Rubric, starter_rubrics};
 use reverie_engine::provider::ProviderKind;
-use reverie_engine::runtime::outcome_loop::{seed_starter_rubrics, starter_documents};
+use reverie_engine::runtime::outcome_loop::starter_documents;
 use reverie_engine::runtime::{OutcomeOptions, Runtime};
 use tokio_util::sync::CancellationToken;
 
@@ -255,7 +254,7 @@ pub fn run(ctx: &Context, cmd: RubricCommand) -> anyhow::Result<()> {
                     .map(|p| p.parse::<ProviderKind>())
                     .transpose()?,
             };
-            let runtime = Runtime::new(Arc::new(reverie_engine::Store::open(&ctx.data_dir)?))?;
+            let runtime = Runtime::new(ctx.store()?.clone())?;
             let tokio = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()?;
@@ -294,11 +293,6 @@ pub fn run(ctx: &Context, cmd: RubricCommand) -> anyhow::Result<()> {
         }
     }
     Ok(())
-}
-
-/// Seeds the starter rubrics into a data folder that never had any.
-pub fn seed(store: &reverie_engine::Store) -> Result<(), Error> {
-    seed_starter_rubrics(store).map(|_| ())
 }
 
 fn find_starter(which: &str) -> anyhow::Result<Rubric> {

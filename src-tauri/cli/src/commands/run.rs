@@ -43,8 +43,7 @@ pub struct RunArgs {
 /// session is recorded as canceled). Exits non-zero unless it completed
 /// (with `--rubric`: unless the outcome is satisfied).
 pub fn run(ctx: &Context, args: RunArgs) -> anyhow::Result<()> {
-    let store = Arc::new(reverie_engine::Store::open(&ctx.data_dir)?);
-    store.mark_interrupted_sessions()?;
+    let store = ctx.store()?.clone();
     let runtime = Runtime::new(store.clone())?;
     let tokio = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

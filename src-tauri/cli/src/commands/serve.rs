@@ -79,9 +79,7 @@ pub fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
             dir.display()
         );
     }
-    let store = Arc::new(reverie_engine::Store::open(&ctx.data_dir)?);
-    store.mark_interrupted_sessions()?;
-    reverie_engine::dream::recover(&store)?;
+    let store = ctx.store()?.clone();
     let tokio = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -6,18 +6,21 @@
 //! document held before; when later edits touched the same document it
 //! reports the conflict and lets the user choose, and since every version
 //! stays in history neither side is ever dropped.
+//!
+//! This module is the policy: which edits apply, when a proposal waits for
+//! the user, what a conflict is and what the user is told. It runs no SQL;
+//! each transaction is a `Store` method in `store::dreams`.
 
 use std::collections::BTreeMap;
 
-use rusqlite::{OptionalExtension, Transaction, params};
 use serde::{Deserialize, Serialize};
 
 use crate::secrets;
-use crate::store::memory::{delete_document_in, restore_content_in, write_document_in};
 use crate::store::{
-    Dream, DreamMode, DreamStatus, EditDecision, EditOp, ProposalEdit, ReviewState, WriteMeta,
+    Dream, DreamMode, DreamStatus, EditDecision, EditOp, ProposalEdit, ProposalTarget,
+    RevertStep, ReviewState, WriteMeta,
 };
-use crate::{Error, Result, Store, ids, memory_path};
+use crate::{Error, Result, Store, memory_path};
 
 /// Why a proposal must wait for the user even under the `auto` policy: it
 /// deletes more than a quarter of the memory, or touches a pinned document.
@@ -78,12 +81,18 @@ pub fn apply_dream(store: &Store, dream_id: &str) -> Result<Dream> {
     crate::eval::blame::drop_pinned_changes(store, dream_id)?;
     let dream = store.dream(dream_id)?;
     let edits = store.proposal(dream_id)?;
+    apply_staged(store, &dream, &edits)
+}
+
+/// [`apply_dream`] on a dream and proposal already read.
+pub(crate) fn apply_staged(store: &Store, dream: &Dream, edits: &[ProposalEdit]) -> Result<Dream> {
+    staged(dream)?;
     let chosen: Vec<&ProposalEdit> = edits
         .iter()
         .filter(|e| e.decision != EditDecision::Rejected)
         .collect();
     if chosen.is_empty() {
-        return reject_dream(store, dream_id);
+        return reject_dream(store, &dream.id);
     }
     for e in &chosen {
         if let Some(content) = &e.content {
@@ -95,110 +104,43 @@ pub fn apply_dream(store: &Store, dream_id: &str) -> Result<Dream> {
             }
         }
     }
-    let input = store.memory_store(&dream.input_store_id)?;
     let review = if chosen.len() == edits.len() {
         ReviewState::Applied
     } else {
         ReviewState::PartiallyApplied
     };
-    store.write(|tx| {
-        let target = match dream.mode {
-            DreamMode::UpdateExisting => input.id.clone(),
-            DreamMode::CreateNew => copy_store(tx, store, &input.id, &input.name, &dream)?,
-        };
-        for e in &chosen {
-            apply_edit(tx, &target, &dream, e).map_err(|err| match err {
-                Error::Conflict(_) => Error::Conflict(format!(
-                    "{} changed since the dream read it; reject that edit, or run a new dream",
-                    e.path
-                )),
-                other => other,
-            })?;
-            tx.execute(
-                "UPDATE proposal_edits SET decision = 'applied' WHERE id = ?1",
-                [&e.id],
-            )?;
-        }
-        tx.execute(
-            "UPDATE dreams SET review = ?2, applied_at = ?3, output_store_id = ?4 WHERE id = ?1",
-            params![dream.id, review.as_str(), ids::now(), target],
-        )?;
-        Ok(())
-    })?;
-    store.dream(dream_id)
-}
-
-fn apply_edit(tx: &Transaction<'_>, store_id: &str, dream: &Dream, e: &ProposalEdit) -> Result<()> {
-    let meta = WriteMeta::dream(&dream.id, e.reason.clone());
-    let expecting = |m: &WriteMeta| {
-        m.clone()
-            .expecting(e.base_sha256.clone().unwrap_or_default())
-    };
-    match e.op {
-        EditOp::Create | EditOp::Rewrite | EditOp::Merge => {
-            let content = e.content.as_deref().unwrap_or_default();
-            write_document_in(tx, store_id, &e.path, content, &expecting(&meta))?;
-            for merged in &e.merged_paths {
-                delete_document_in(tx, store_id, merged, &meta)?;
+    let copy_name;
+    let target = match dream.mode {
+        DreamMode::UpdateExisting => ProposalTarget::Input,
+        DreamMode::CreateNew => {
+            // `create_new`: a new store holding a copy of the input, which
+            // the edits then change; the input store is never written.
+            let input = store.memory_store(&dream.input_store_id)?;
+            let suffix = dream.id[dream.id.len().saturating_sub(6)..].to_ascii_lowercase();
+            copy_name = format!(
+                "{}-dream-{suffix}",
+                &input.name[..input.name.len().min(50)]
+            );
+            ProposalTarget::Copy {
+                name: &copy_name,
+                reason: format!("copied from {}", input.name),
             }
         }
-        EditOp::Delete => {
-            delete_document_in(tx, store_id, &e.path, &expecting(&meta))?;
-        }
-    }
-    Ok(())
-}
-
-/// `create_new`: a new store holding a copy of the input, which the edits
-/// then change; the input store is never written.
-fn copy_store(
-    tx: &Transaction<'_>,
-    store: &Store,
-    input_id: &str,
-    input_name: &str,
-    dream: &Dream,
-) -> Result<String> {
-    let id = ids::new_id();
-    let suffix = dream.id[dream.id.len().saturating_sub(6)..].to_ascii_lowercase();
-    let name: String = format!("{}-dream-{suffix}", &input_name[..input_name.len().min(50)]);
-    tx.execute(
-        "INSERT INTO memory_stores (id, name, description, instructions, size_limit_bytes, created_at)
-         SELECT ?1, ?2, description, instructions, size_limit_bytes, ?3 FROM memory_stores WHERE id = ?4",
-        params![id, name, ids::now(), input_id],
-    )?;
-    let meta = WriteMeta::dream(&dream.id, format!("copied from {input_name}"));
-    for (path, content) in documents_in(tx, store, input_id)? {
-        write_document_in(tx, &id, &path, &content, &meta)?;
-    }
-    Ok(id)
-}
-
-fn documents_in(
-    tx: &Transaction<'_>,
-    _store: &Store,
-    store_id: &str,
-) -> Result<Vec<(String, String)>> {
-    let mut stmt = tx.prepare(
-        "SELECT d.path, v.content FROM documents d JOIN document_versions v ON v.id = d.head_version_id
-         WHERE d.store_id = ?1 AND d.deleted = 0 AND v.content IS NOT NULL ORDER BY d.path",
-    )?;
-    Ok(stmt
-        .query_map([store_id], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<rusqlite::Result<_>>()?)
+    };
+    store.apply_proposal(dream, &chosen, review, target, |e| {
+        Error::Conflict(format!(
+            "{} changed since the dream read it; reject that edit, or run a new dream",
+            e.path
+        ))
+    })?;
+    store.dream(&dream.id)
 }
 
 /// Marks a staged proposal rejected; memory is not touched.
 pub fn reject_dream(store: &Store, dream_id: &str) -> Result<Dream> {
     let dream = store.dream(dream_id)?;
     staged(&dream)?;
-    store.write(|tx| {
-        tx.execute(
-            "UPDATE proposal_edits SET decision = 'rejected' WHERE dream_id = ?1 AND decision IN ('pending', 'accepted', 'rejected')",
-            [dream_id],
-        )?;
-        tx.execute("UPDATE dreams SET review = 'rejected' WHERE id = ?1", [dream_id])?;
-        Ok(())
-    })?;
+    store.reject_proposal(dream_id)?;
     store.dream(dream_id)
 }
 
@@ -242,67 +184,37 @@ struct DocPlan {
 }
 
 fn revert_plan(store: &Store, dream: &Dream) -> Result<Vec<DocPlan>> {
-    let conn = store.conn();
-    let mut stmt = conn.prepare(
-        "SELECT v.document_id, d.store_id, MIN(v.seq), MAX(v.seq), d.head_version_id,
-                (SELECT seq FROM document_versions WHERE id = d.head_version_id), d.deleted
-         FROM document_versions v JOIN documents d ON d.id = v.document_id
-         WHERE v.dream_id = ?1 GROUP BY v.document_id ORDER BY MIN(v.path)",
-    )?;
-    let rows: Vec<(String, String, i64, i64, String, i64, bool)> = stmt
-        .query_map([&dream.id], |r| {
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-                r.get(6)?,
-            ))
-        })?
-        .collect::<rusqlite::Result<_>>()?;
-    let version = |doc: &str, seq: i64| -> Result<Option<(String, Option<String>, String)>> {
-        Ok(conn
-            .query_row(
-                "SELECT path, content, op FROM document_versions WHERE document_id = ?1 AND seq = ?2",
-                params![doc, seq],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )
-            .optional()?)
-    };
     let mut plans = Vec::new();
-    for (doc, store_id, first, last, _head, head_seq, deleted) in rows {
-        let before = match if first > 1 {
-            version(&doc, first - 1)?
-        } else {
-            None
-        } {
-            Some((p, None, op)) if op != "delete" => {
+    for doc in store.dream_documents(&dream.id)? {
+        let before = match doc.before {
+            Some(v) if v.content.is_none() && !v.deleted => {
                 return Err(Error::Invalid(format!(
-                    "the version of {p} before this dream was redacted, so it cannot be restored; restore another version by hand"
+                    "the version of {} before this dream was redacted, so it cannot be restored; restore another version by hand",
+                    v.path
                 )));
             }
-            Some((p, c, op)) => Some((p, if op == "delete" { None } else { c })),
+            Some(v) => Some((v.path, if v.deleted { None } else { v.content })),
             None => None,
         };
-        let dream_v = version(&doc, last)?.expect("the dream's version exists");
-        let head_v = version(&doc, head_seq)?.expect("the head version exists");
         plans.push(DocPlan {
-            document_id: doc,
-            store_id,
+            document_id: doc.document_id,
+            store_id: doc.store_id,
             path: before
                 .as_ref()
                 .map(|b| b.0.clone())
-                .unwrap_or(dream_v.0.clone()),
+                .unwrap_or(doc.dream.path.clone()),
             before,
-            dream_content: if dream_v.2 == "delete" {
+            dream_content: if doc.dream.deleted {
                 None
             } else {
-                dream_v.1
+                doc.dream.content
             },
-            current: if deleted { None } else { head_v.1 },
-            conflict: head_seq != last,
+            current: if doc.deleted_now {
+                None
+            } else {
+                doc.head.content
+            },
+            conflict: doc.changed_since,
         });
     }
     Ok(plans)
@@ -355,36 +267,41 @@ pub fn revert_dream(
     // A revert puts back what memory held before the dream; it adds nothing new.
     let meta = WriteMeta::user(format!("revert of dream {dream_id}")).allowing_secrets();
     let (mut restored, mut kept) = (Vec::new(), Vec::new());
-    store.write(|tx| {
-        for p in &plans {
-            if p.conflict && choices.get(&p.path) == Some(&ConflictChoice::KeepCurrent) {
-                kept.push(p.path.clone());
-                continue;
-            }
-            match &p.before {
-                Some((path, Some(content))) => {
-                    restore_content_in(tx, &p.store_id, &p.document_id, path, content, &meta)?;
-                }
-                // The dream created it (or it was deleted before): remove it.
-                _ => {
-                    if p.current.is_some() {
-                        let path = memory_path::normalize(&p.path)?;
-                        delete_document_in(tx, &p.store_id, &path, &meta)?;
-                    }
-                }
-            }
-            restored.push(p.path.clone());
+    let mut paths = Vec::new();
+    for p in &plans {
+        if p.conflict && choices.get(&p.path) == Some(&ConflictChoice::KeepCurrent) {
+            kept.push(p.path.clone());
+            continue;
         }
-        tx.execute(
-            "UPDATE proposal_edits SET decision = 'reverted' WHERE dream_id = ?1 AND decision = 'applied'",
-            [dream_id],
-        )?;
-        tx.execute(
-            "UPDATE dreams SET review = 'reverted', reverted_at = ?2 WHERE id = ?1",
-            params![dream_id, ids::now()],
-        )?;
-        Ok(())
-    })?;
+        // The dream created it (or it was deleted before): remove it.
+        if !matches!(&p.before, Some((_, Some(_)))) && p.current.is_some() {
+            paths.push(Some(memory_path::normalize(&p.path)?));
+        } else {
+            paths.push(None);
+        }
+        restored.push(p.path.clone());
+    }
+    let mut steps = Vec::new();
+    for (p, normalized) in plans
+        .iter()
+        .filter(|p| !(p.conflict && choices.get(&p.path) == Some(&ConflictChoice::KeepCurrent)))
+        .zip(&paths)
+    {
+        match (&p.before, normalized) {
+            (Some((path, Some(content))), _) => steps.push(RevertStep::Restore {
+                store_id: &p.store_id,
+                document_id: &p.document_id,
+                path,
+                content,
+            }),
+            (_, Some(path)) => steps.push(RevertStep::Delete {
+                store_id: &p.store_id,
+                path,
+            }),
+            _ => {}
+        }
+    }
+    store.revert_proposal(dream_id, &steps, &meta)?;
     Ok(RevertOutcome {
         dream: store.dream(dream_id)?,
         restored,

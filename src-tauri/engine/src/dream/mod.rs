@@ -14,6 +14,16 @@
 //!
 //! While it runs a dream holds the lease `dream:<agent_id>`: one dream per
 //! agent at a time, and a dream whose process died is found by [`recover`].
+//!
+//! A dream's inputs — its budget (over the whole dream) and call sizes,
+//! the sessions it reads and the memory store — are resolved once, in
+//! [`Dreamer::prepare`], and carried by [`Prepared`] to the run; the
+//! stored proposal is read once after it completes.
+//!
+//! `dream` owns the policy: what to review, how to split it, what the
+//! guards refuse, when a proposal waits for the user and every sentence
+//! about it. It runs no SQL: every statement (recovery, the sessions to
+//! review, apply, reject and revert) is a `Store` method in `store`.
 
 pub mod apply;
 pub mod conditions;
@@ -234,19 +244,39 @@ pub struct DreamReport {
     pub stats: DreamStats,
 }
 
+/// A dream [`Dreamer::prepare`] created (status `running`, lease held),
+/// with the inputs it resolved once: the agent, the token limits (budget
+/// over the whole dream, call and answer sizes), the sessions it reads in
+/// order, and the memory store it reads. Reads as the [`Dream`].
+pub struct Prepared {
+    pub dream: Dream,
+    agent: Agent,
+    limits: Limits,
+    sessions: Vec<Session>,
+    memory: crate::store::MemoryStore,
+    /// What planning left out or shortened (sessions deferred…).
+    notes: Vec<String>,
+}
+
+impl std::ops::Deref for Prepared {
+    type Target = Dream;
+    fn deref(&self) -> &Dream {
+        &self.dream
+    }
+}
+
+impl std::fmt::Debug for Prepared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.dream.fmt(f)
+    }
+}
+
 /// Marks dreams whose process stopped (their lease is no longer held) as
 /// failed. Memory only changes at apply, so it was not touched. Returns
 /// the ids marked.
 pub fn recover(store: &Store) -> Result<Vec<String>> {
-    let stuck: Vec<(String, String)> = {
-        let conn = store.conn();
-        let mut stmt =
-            conn.prepare("SELECT id, agent_id FROM dreams WHERE status IN ('pending', 'running')")?;
-        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<rusqlite::Result<_>>()?
-    };
     let mut marked = Vec::new();
-    for (id, agent_id) in stuck {
+    for (id, agent_id) in store.unfinished_dreams()? {
         if store.lease_is_held(&dream_lease(&agent_id))? {
             continue;
         }
@@ -268,11 +298,7 @@ pub fn recover(store: &Store) -> Result<Vec<String>> {
 /// agent (its own, those it ran as a subagent, imported ones) that no
 /// completed dream has reviewed, whatever its age. Running sessions never.
 pub fn sessions_to_review(store: &Store, agent: &Agent) -> Result<Vec<Session>> {
-    store
-        .unreviewed_sessions(&agent.id)?
-        .into_iter()
-        .map(|id| store.session(&id))
-        .collect()
+    store.sessions_to_review(&agent.id)
 }
 
 /// Starts, runs and cancels dreams. Cheap to share behind an `Arc`.
@@ -298,7 +324,11 @@ impl Dreamer {
     /// explicit list) that fits the budget, oldest first; the rest wait for
     /// the next dream, and the dream's record says so. Fails when a dream
     /// of the agent is already running or there is nothing to review.
-    pub fn prepare(&self, request: &DreamRequest) -> Result<Dream> {
+    ///
+    /// The dream's inputs are resolved here, once: its budget and call
+    /// sizes, the sessions it reads and the memory store it reads; the
+    /// returned [`Prepared`] carries them to [`Dreamer::execute`].
+    pub fn prepare(&self, request: &DreamRequest) -> Result<Prepared> {
         let store = self.store();
         let agent = store.agent(&request.agent)?;
         let request = &self.sized(request, &agent);
@@ -339,6 +369,11 @@ impl Dreamer {
                 limits,
                 false,
             )?;
+            let chosen: HashSet<&str> = plan
+                .rendered
+                .iter()
+                .map(|r| r.session_id.as_str())
+                .collect();
             let dream = store.create_dream(&NewDream {
                 agent_id: agent.id.clone(),
                 input_store_id: input.store_id.clone(),
@@ -354,7 +389,26 @@ impl Dreamer {
                 &dream.id,
                 &json!({"phase": "starting", "plan": plan.record()}),
             )?;
-            store.set_dream_status(&dream.id, DreamStatus::Running, None)
+            let dream = store.set_dream_status(&dream.id, DreamStatus::Running, None)?;
+            // The sessions it reads, in the dream's order.
+            let by_id: HashMap<&str, &Session> = sessions
+                .iter()
+                .filter(|s| chosen.contains(s.id.as_str()))
+                .map(|s| (s.id.as_str(), s))
+                .collect();
+            let sessions = dream
+                .session_ids
+                .iter()
+                .filter_map(|id| by_id.get(id.as_str()).map(|s| (*s).clone()))
+                .collect();
+            Ok(Prepared {
+                dream,
+                agent: agent.clone(),
+                limits,
+                sessions,
+                memory,
+                notes: plan.notes,
+            })
         })();
         if created.is_err() {
             store.release_lease(&lease)?;
@@ -446,8 +500,8 @@ impl Dreamer {
         progress: DreamProgressSink,
     ) -> Result<DreamReport> {
         self.learn_context(&request.agent).await;
-        let dream = self.prepare(&request)?;
-        self.execute(dream, request.apply, cancel, progress).await
+        let prepared = self.prepare(&request)?;
+        self.execute(prepared, request.apply, cancel, progress).await
     }
 
     /// Prepares a dream and runs it in the background; returns it at once
@@ -457,12 +511,12 @@ impl Dreamer {
         request: DreamRequest,
         progress: DreamProgressSink,
     ) -> Result<Dream> {
-        let dream = self.prepare(&request)?;
+        let prepared = self.prepare(&request)?;
+        let dream = prepared.dream.clone();
         let cancel = CancellationToken::new();
         let me = self.clone();
-        let run = dream.clone();
         tokio::spawn(async move {
-            if let Err(e) = me.execute(run, request.apply, cancel, progress).await {
+            if let Err(e) = me.execute(prepared, request.apply, cancel, progress).await {
                 tracing::warn!(error = %e, "dream failed");
             }
         });
@@ -490,11 +544,12 @@ impl Dreamer {
     /// released either way.
     pub async fn execute(
         &self,
-        dream: Dream,
+        prepared: Prepared,
         apply: Option<bool>,
         cancel: CancellationToken,
         progress: DreamProgressSink,
     ) -> Result<DreamReport> {
+        let dream = prepared.dream.clone();
         let store = self.store().clone();
         let lease = dream_lease(&dream.agent_id);
         self.running
@@ -513,7 +568,9 @@ impl Dreamer {
                 }
             });
         }
-        let result = self.dream_body(&dream, apply, &cancel, &progress).await;
+        let result = self
+            .dream_body(&prepared, apply, &cancel, &progress)
+            .await;
         stop_renewal.cancel();
         self.running
             .lock()
@@ -553,49 +610,33 @@ impl Dreamer {
 
     async fn dream_body(
         &self,
-        dream: &Dream,
+        prepared: &Prepared,
         apply: Option<bool>,
         cancel: &CancellationToken,
         progress: &DreamProgressSink,
     ) -> std::result::Result<DreamReport, Failure> {
         let started = Instant::now();
         let store = self.store().clone();
-        let agent = store.agent(&dream.agent_id)?;
+        let Prepared {
+            dream,
+            agent,
+            limits,
+            sessions,
+            memory: input,
+            notes: planned,
+        } = prepared;
+        let limits = *limits;
         let provider = self
             .runtime
             .providers()
             .get(agent.provider, &store)
             .map_err(|e| Error::Invalid(e.to_string()))?;
-        let input = store.memory_store(&dream.input_store_id)?;
 
-        // Read everything first: sessions, then the memory as it is now.
-        let sessions: Vec<Session> = dream
-            .session_ids
-            .iter()
-            .map(|id| store.session(id))
-            .collect::<Result<_>>()?;
-        let recorded = dream.progress.get("plan").cloned().unwrap_or(Value::Null);
-        let limits = Limits {
-            budget: budget_of(dream.budget_tokens),
-            call: recorded["call_tokens"]
-                .as_u64()
-                .map(|c| c as usize)
-                .unwrap_or(DEFAULT_CALL_TOKENS as usize),
-            answer: recorded["answer_tokens"]
-                .as_u64()
-                .map(|c| c as u32)
-                .unwrap_or(MAX_ANSWER_TOKENS as u32),
-        };
-        let plan = plan(&store, &input, &sessions, &dream.instructions, limits, true)?;
+        // Plan again over what prepare chose, with the guards' evidence;
+        // the memory is read as it is now.
+        let plan = plan(&store, input, sessions, &dream.instructions, limits, true)?;
         // Sessions prepare left for the next dream are part of the story.
-        let mut notes: Vec<String> = recorded["notes"]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(|n| n.as_str().map(str::to_string))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let mut notes: Vec<String> = planned.clone();
         for n in &plan.notes {
             if !notes.contains(n) {
                 notes.push(n.clone());
@@ -812,6 +853,9 @@ impl Dreamer {
         }
 
         let dream_row = store.complete_dream(&dream.id, &edits)?;
+        // The proposal as stored, read once: the policy, the apply and the
+        // report all use it.
+        let mut proposal = store.proposal(&dream.id)?;
         let stats = totals.lock().unwrap_or_else(|p| p.into_inner()).clone();
         let mut report_stats = DreamStats {
             sessions: sessions.len(),
@@ -821,7 +865,6 @@ impl Dreamer {
             total_ms: 0,
             model_ms: stats.model_time.as_millis() as u64,
         };
-        let proposal = store.proposal(&dream.id)?;
         let wants_apply =
             apply.unwrap_or(agent.dream_policy == DreamPolicy::Auto) && !proposal.is_empty();
         let mut held_for_review = None;
@@ -833,13 +876,21 @@ impl Dreamer {
                 // With an evaluation set, the regression gate decides.
                 None => match crate::eval::gate::gate_dream(&self.runtime, &dream.id, cancel).await? {
                     None => {
-                        apply_dream(&store, &dream.id)?;
+                        apply::apply_staged(&store, &dream_row, &proposal)?;
+                        // A fresh proposal has no rejected edit: all applied.
+                        for e in &mut proposal {
+                            if e.decision != crate::store::EditDecision::Rejected {
+                                e.decision = crate::store::EditDecision::Applied;
+                            }
+                        }
                         applied = true;
                     }
                     Some(gate) => {
                         gate_note = crate::eval::gate::dream_note(&gate);
                         applied = gate.applied();
                         held_for_review = gate.held_reason();
+                        // The gate applied (or not) from the store: read back what it did.
+                        proposal = store.proposal(&dream.id)?;
                     }
                 },
             }
@@ -861,7 +912,7 @@ impl Dreamer {
         });
         Ok(DreamReport {
             dream: dream_row,
-            edits: store.proposal(&dream.id)?,
+            edits: proposal,
             blocked,
             notes,
             applied,
@@ -929,12 +980,6 @@ pub const MIN_CALL_TOKENS: i64 = 1_500;
 /// small model.
 const MAX_ANSWER_TOKENS: i64 = 16_000;
 const MIN_ANSWER_TOKENS: i64 = 512;
-
-fn budget_of(budget_tokens: Option<i64>) -> usize {
-    budget_tokens
-        .unwrap_or(DEFAULT_BUDGET_TOKENS)
-        .max(MIN_BUDGET_TOKENS) as usize
-}
 
 /// Everything a dream reads and how it will split the work.
 struct Plan {

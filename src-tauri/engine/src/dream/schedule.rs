@@ -11,14 +11,14 @@
 //! [`Machine`] so tests control both. The scheduler starts dreams; it
 //! never touches memory itself.
 
-use std::str::FromStr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use chrono::{DateTime, Local, SecondsFormat, Utc};
-use croner::Cron;
+use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
+
+pub use crate::schedule_spec::Schedule;
 
 use super::conditions::{Machine, SystemMachine};
 use super::{DreamProgressSink, DreamRequest, Dreamer, sessions_to_review};
@@ -58,59 +58,6 @@ impl Clock for ManualClock {
     fn now(&self) -> DateTime<Utc> {
         *self.0.lock().unwrap_or_else(|p| p.into_inner())
     }
-}
-
-/// When an agent dreams, in the machine's local time.
-#[derive(Debug, Clone)]
-pub struct Schedule {
-    cron: Cron,
-    pub text: String,
-}
-
-impl Schedule {
-    /// `HH:MM` or `daily HH:MM` (every day at that local time), or a
-    /// five-field cron expression (optionally prefixed with `cron `).
-    pub fn parse(text: &str) -> Result<Schedule> {
-        let t = text.trim();
-        let daily = t.strip_prefix("daily").map(str::trim).unwrap_or(t);
-        let pattern = match daily.split_once(':') {
-            Some((h, m)) if !daily.contains(' ') => {
-                let (h, m) = (h.parse::<u32>(), m.parse::<u32>());
-                match (h, m) {
-                    (Ok(h), Ok(m)) if h < 24 && m < 60 => format!("{m} {h} * * *"),
-                    _ => return Err(bad(text)),
-                }
-            }
-            _ => t.strip_prefix("cron").unwrap_or(t).trim().to_string(),
-        };
-        let cron = Cron::from_str(&pattern).map_err(|_| bad(text))?;
-        Ok(Schedule {
-            cron,
-            text: t.to_string(),
-        })
-    }
-
-    /// The latest slot at or before `now`.
-    pub fn latest_slot(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        self.cron
-            .find_previous_occurrence(&now.with_timezone(&Local), true)
-            .ok()
-            .map(|t| t.with_timezone(&Utc))
-    }
-
-    /// The first slot after `t`.
-    pub fn next_slot(&self, t: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        self.cron
-            .find_next_occurrence(&t.with_timezone(&Local), false)
-            .ok()
-            .map(|t| t.with_timezone(&Utc))
-    }
-}
-
-fn bad(text: &str) -> Error {
-    Error::Invalid(format!(
-        "'{text}' is not a dream schedule; use a local time like 03:00 or a cron expression like '0 3 * * *'"
-    ))
 }
 
 fn stamp(t: DateTime<Utc>) -> String {

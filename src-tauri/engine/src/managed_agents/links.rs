@@ -4,13 +4,14 @@
 //! became, and each dream started through the bridge (what it read, and the
 //! Reverie dream it was imported as). Per-document sync state lives in the
 //! folder mirror's tables instead (see `sync`). None of this is secret.
+//!
+//! It owns the keys and what they mean; the statements are the store's
+//! (`store::links`). It runs no SQL.
 
 use std::collections::BTreeMap;
 
-use rusqlite::params;
 use serde::{Deserialize, Serialize};
 
-use crate::store::CachedSql;
 use crate::{Result, Store};
 
 const STORE_LINK: &str = "managed_agents.store.";
@@ -43,26 +44,11 @@ pub struct DreamRecord {
 }
 
 fn put(store: &Store, key: &str, value: &str) -> Result<()> {
-    // Written here rather than through `set_setting`: the key holds remote
-    // ids, and that guard (against API keys in settings) matches on words.
-    store.write(|tx| {
-        tx.execute_cached(
-            "INSERT INTO settings(key, value) VALUES (?1, ?2)
-             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            params![key, value],
-        )?;
-        Ok(())
-    })
+    store.put_link(key, value)
 }
 
 fn with_prefix(store: &Store, prefix: &str) -> Result<Vec<(String, String)>> {
-    let conn = store.conn();
-    let mut stmt = conn.prepare_cached(
-        "SELECT key, value FROM settings WHERE substr(key, 1, length(?1)) = ?1 ORDER BY key",
-    )?;
-    Ok(stmt
-        .query_map([prefix], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<rusqlite::Result<_>>()?)
+    store.links_with_prefix(prefix)
 }
 
 /// The Managed Agents store a local store is linked to.
@@ -135,13 +121,5 @@ pub fn dream_records(store: &Store) -> Result<Vec<DreamRecord>> {
 /// The `dir` of a recorded mirror conflict, to tell the bridge's from a
 /// folder mirror's.
 pub fn conflict_dir(store: &Store, conflict_id: &str) -> Result<Option<String>> {
-    use rusqlite::OptionalExtension;
-    Ok(store
-        .conn()
-        .query_row_cached(
-            "SELECT dir FROM mirror_conflicts WHERE id = ?1",
-            [conflict_id],
-            |r| r.get(0),
-        )
-        .optional()?)
+    store.mirror_conflict_dir(conflict_id)
 }

@@ -2,6 +2,10 @@
 //! stores (each `read_only` or `read_write`), default rubric, dream policy,
 //! and a coordinator's roster. Every agent gets its own default memory store,
 //! named after it, when it is created.
+//!
+//! It owns every statement on `agents` and `agent_stores`. It never
+//! imports `dream` or another module built on the store: a schedule's text
+//! is checked with the leaf [`crate::schedule_spec`].
 
 use super::CachedSql;
 use rusqlite::{OptionalExtension, Row, params};
@@ -244,7 +248,7 @@ impl Store {
         let policy = update.dream_policy.unwrap_or(current.dream_policy);
         // A schedule the scheduler could not read would silently never run.
         if let Some(Some(schedule)) = &update.dream_schedule {
-            crate::dream::schedule::Schedule::parse(schedule)?;
+            crate::schedule_spec::Schedule::parse(schedule)?;
         }
         let schedule = update
             .dream_schedule

@@ -1,13 +1,22 @@
 //! Dreams and their proposals. A dream is one review pass over an agent's
 //! sessions; its output is a proposal — ordered memory edits, each with a
-//! reason and the sessions that justify it. This module records dreams and
-//! proposals; reviewing sessions, applying and reverting live in `dream`.
+//! reason and the sessions that justify it.
+//!
+//! This module owns every statement on `dreams` and `proposal_edits`:
+//! recording a dream and its proposal, finding dreams left unfinished, and
+//! the apply, reject and revert transactions (each one transaction, so
+//! memory changes all at once or not at all). It never decides anything:
+//! which edits to apply, what counts as a conflict worth asking about and
+//! every sentence the user reads are the policy of `crate::dream`, which
+//! calls in here. Like the rest of `store`, it never imports `dream` or
+//! any module built on the store.
 
 use super::CachedSql;
-use rusqlite::{OptionalExtension, Row, params};
+use rusqlite::{OptionalExtension, Row, Transaction, params};
 use serde::{Deserialize, Serialize};
 
 use super::Store;
+use super::memory::{WriteMeta, delete_document_in, restore_content_in, write_document_in};
 use super::sessions::Usage;
 use super::sql::{from_json, to_json};
 use crate::{Error, Result, ids};
@@ -363,19 +372,242 @@ impl Store {
     }
 }
 
+/// Where an applied proposal is written.
+pub enum ProposalTarget<'a> {
+    /// The dream's input store, in place.
+    Input,
+    /// A new store named `name`, first filled with a copy of the input
+    /// (each copied document's version gives `reason`).
+    Copy { name: &'a str, reason: String },
+}
+
+/// One version of a document, as a revert reads it.
+#[derive(Debug, Clone)]
+pub struct VersionRow {
+    pub path: String,
+    /// `None` when redacted or a deletion.
+    pub content: Option<String>,
+    pub deleted: bool,
+}
+
+/// What a dream wrote to one document and what happened around it: the
+/// version before the dream, the dream's last version and the head now.
+#[derive(Debug, Clone)]
+pub struct DreamDocument {
+    pub document_id: String,
+    pub store_id: String,
+    /// The version just before the dream's first (`None`: the dream created it).
+    pub before: Option<VersionRow>,
+    pub dream: VersionRow,
+    pub head: VersionRow,
+    /// Whether the document is deleted now.
+    pub deleted_now: bool,
+    /// A later version than the dream's exists.
+    pub changed_since: bool,
+}
+
+/// One step of a revert, as the dream's policy chose it.
+pub enum RevertStep<'a> {
+    /// Restore `content` as the document's current version at `path`.
+    Restore {
+        store_id: &'a str,
+        document_id: &'a str,
+        path: &'a str,
+        content: &'a str,
+    },
+    /// Delete the document at `path` (already normalised).
+    Delete { store_id: &'a str, path: &'a str },
+}
+
 impl Store {
-    /// The finished sessions of an agent that no completed dream has
-    /// reviewed yet, oldest first: its own sessions, the ones it ran as
-    /// another agent's subagent, and imported ones, whatever their age.
-    pub fn unreviewed_sessions(&self, agent_id: &str) -> Result<Vec<String>> {
+    /// Dreams still `pending` or `running` (id, agent id): the ones whose
+    /// process may have stopped.
+    pub fn unfinished_dreams(&self) -> Result<Vec<(String, String)>> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(
-            "SELECT id FROM sessions WHERE agent_id = ?1 AND status != 'running'
-               AND reviewed_by_dream_id IS NULL
-               AND id NOT IN (SELECT session_id FROM eval_sessions) ORDER BY started_at, id",
+            "SELECT id, agent_id FROM dreams WHERE status IN ('pending', 'running')",
         )?;
         Ok(stmt
-            .query_map([agent_id], |r| r.get(0))?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
             .collect::<rusqlite::Result<_>>()?)
     }
+
+    /// Writes the chosen edits of a staged proposal in one transaction,
+    /// marks them applied and the dream `review`; every edit or none. An
+    /// edit whose document changed since the dream read it fails the
+    /// whole apply with `conflict(edit)`. Returns the store written.
+    pub fn apply_proposal(
+        &self,
+        dream: &Dream,
+        chosen: &[&ProposalEdit],
+        review: ReviewState,
+        target: ProposalTarget<'_>,
+        conflict: impl Fn(&ProposalEdit) -> Error,
+    ) -> Result<String> {
+        self.write(|tx| {
+            let target = match &target {
+                ProposalTarget::Input => dream.input_store_id.clone(),
+                ProposalTarget::Copy { name, reason } => {
+                    copy_store(tx, &dream.input_store_id, name, &WriteMeta::dream(&dream.id, reason.clone()))?
+                }
+            };
+            for e in chosen {
+                apply_edit(tx, &target, dream, e).map_err(|err| match err {
+                    Error::Conflict(_) => conflict(e),
+                    other => other,
+                })?;
+                tx.execute_cached(
+                    "UPDATE proposal_edits SET decision = 'applied' WHERE id = ?1",
+                    [&e.id],
+                )?;
+            }
+            tx.execute_cached(
+                "UPDATE dreams SET review = ?2, applied_at = ?3, output_store_id = ?4 WHERE id = ?1",
+                params![dream.id, review.as_str(), ids::now(), target],
+            )?;
+            Ok(target)
+        })
+    }
+
+    /// Marks every undecided edit of a proposal, and the dream, rejected;
+    /// memory is not touched.
+    pub fn reject_proposal(&self, dream_id: &str) -> Result<()> {
+        self.write(|tx| {
+            tx.execute_cached(
+                "UPDATE proposal_edits SET decision = 'rejected' WHERE dream_id = ?1 AND decision IN ('pending', 'accepted', 'rejected')",
+                [dream_id],
+            )?;
+            tx.execute_cached("UPDATE dreams SET review = 'rejected' WHERE id = ?1", [dream_id])?;
+            Ok(())
+        })
+    }
+
+    /// Every document a dream wrote, by path, with the versions a revert
+    /// needs.
+    pub fn dream_documents(&self, dream_id: &str) -> Result<Vec<DreamDocument>> {
+        let conn = self.conn();
+        let rows: Vec<(String, String, i64, i64, i64, bool)> = {
+            let mut stmt = conn.prepare_cached(
+                "SELECT v.document_id, d.store_id, MIN(v.seq), MAX(v.seq),
+                        (SELECT seq FROM document_versions WHERE id = d.head_version_id), d.deleted
+                 FROM document_versions v JOIN documents d ON d.id = v.document_id
+                 WHERE v.dream_id = ?1 GROUP BY v.document_id ORDER BY MIN(v.path)",
+            )?;
+            stmt.query_map([dream_id], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
+            })?
+            .collect::<rusqlite::Result<_>>()?
+        };
+        let version = |doc: &str, seq: i64| -> Result<Option<VersionRow>> {
+            Ok(conn
+                .query_row_cached(
+                    "SELECT path, content, op FROM document_versions WHERE document_id = ?1 AND seq = ?2",
+                    params![doc, seq],
+                    |r| {
+                        let op: String = r.get(2)?;
+                        Ok(VersionRow {
+                            path: r.get(0)?,
+                            content: r.get(1)?,
+                            deleted: op == "delete",
+                        })
+                    },
+                )
+                .optional()?)
+        };
+        let mut out = Vec::with_capacity(rows.len());
+        for (doc, store_id, first, last, head_seq, deleted) in rows {
+            let before = if first > 1 { version(&doc, first - 1)? } else { None };
+            let dream = version(&doc, last)?.expect("the dream's version exists");
+            let head = version(&doc, head_seq)?.expect("the head version exists");
+            out.push(DreamDocument {
+                document_id: doc,
+                store_id,
+                before,
+                dream,
+                head,
+                deleted_now: deleted,
+                changed_since: head_seq != last,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Runs a revert's steps and marks the dream and its applied edits
+    /// reverted, in one transaction.
+    pub fn revert_proposal(
+        &self,
+        dream_id: &str,
+        steps: &[RevertStep<'_>],
+        meta: &WriteMeta,
+    ) -> Result<()> {
+        self.write(|tx| {
+            for step in steps {
+                match step {
+                    RevertStep::Restore {
+                        store_id,
+                        document_id,
+                        path,
+                        content,
+                    } => {
+                        restore_content_in(tx, store_id, document_id, path, content, meta)?;
+                    }
+                    RevertStep::Delete { store_id, path } => {
+                        delete_document_in(tx, store_id, path, meta)?;
+                    }
+                }
+            }
+            tx.execute_cached(
+                "UPDATE proposal_edits SET decision = 'reverted' WHERE dream_id = ?1 AND decision = 'applied'",
+                [dream_id],
+            )?;
+            tx.execute_cached(
+                "UPDATE dreams SET review = 'reverted', reverted_at = ?2 WHERE id = ?1",
+                params![dream_id, ids::now()],
+            )?;
+            Ok(())
+        })
+    }
+}
+
+fn apply_edit(tx: &Transaction<'_>, store_id: &str, dream: &Dream, e: &ProposalEdit) -> Result<()> {
+    let meta = WriteMeta::dream(&dream.id, e.reason.clone());
+    let expecting = |m: &WriteMeta| {
+        m.clone()
+            .expecting(e.base_sha256.clone().unwrap_or_default())
+    };
+    match e.op {
+        EditOp::Create | EditOp::Rewrite | EditOp::Merge => {
+            let content = e.content.as_deref().unwrap_or_default();
+            write_document_in(tx, store_id, &e.path, content, &expecting(&meta))?;
+            for merged in &e.merged_paths {
+                delete_document_in(tx, store_id, merged, &meta)?;
+            }
+        }
+        EditOp::Delete => {
+            delete_document_in(tx, store_id, &e.path, &expecting(&meta))?;
+        }
+    }
+    Ok(())
+}
+
+/// A new store `name` holding a copy of `input_id`'s current documents.
+fn copy_store(tx: &Transaction<'_>, input_id: &str, name: &str, meta: &WriteMeta) -> Result<String> {
+    let id = ids::new_id();
+    tx.execute(
+        "INSERT INTO memory_stores (id, name, description, instructions, size_limit_bytes, created_at)
+         SELECT ?1, ?2, description, instructions, size_limit_bytes, ?3 FROM memory_stores WHERE id = ?4",
+        params![id, name, ids::now(), input_id],
+    )?;
+    let documents: Vec<(String, String)> = {
+        let mut stmt = tx.prepare(
+            "SELECT d.path, v.content FROM documents d JOIN document_versions v ON v.id = d.head_version_id
+             WHERE d.store_id = ?1 AND d.deleted = 0 AND v.content IS NOT NULL ORDER BY d.path",
+        )?;
+        stmt.query_map([input_id], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?
+    };
+    for (path, content) in documents {
+        write_document_in(tx, &id, &path, &content, meta)?;
+    }
+    Ok(id)
 }

@@ -165,6 +165,19 @@ impl Store {
         Ok(conflict)
     }
 
+    /// The `dir` of a recorded conflict (the bridge's own conflicts are
+    /// told from a folder mirror's by it).
+    pub fn mirror_conflict_dir(&self, conflict_id: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn()
+            .query_row_cached(
+                "SELECT dir FROM mirror_conflicts WHERE id = ?1",
+                [conflict_id],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
     /// A store's mirror conflicts, newest first; resolved ones only when asked.
     pub fn mirror_conflicts(
         &self,

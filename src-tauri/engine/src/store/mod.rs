@@ -11,12 +11,21 @@
 //! [`dreams`], [`rubrics`], where imported sessions came from
 //! [`imports`], and the folder mirror's sync state [`mirror_state`]. Each
 //! is an `impl Store` block.
+//!
+//! `store` owns every SQL statement in the engine: no other module calls
+//! `conn()` or `write()` (what to do — which dream edits to apply, how a
+//! timeline is shaped, what a bridge link means — is decided by the
+//! caller, and the statements are methods here). It never imports the
+//! modules built on it (`dream`, `runtime`, `timeline`, `managed_agents`,
+//! `api`…); only leaves such as `ids`, `secrets`, `redact`,
+//! `schedule_spec` and the `provider` kind enum.
 
 pub mod agents;
 mod cached_sql;
 pub mod dreams;
 pub mod imports;
 pub mod leases;
+pub mod links;
 pub mod memory;
 pub mod mirror_state;
 pub mod outcome_stats;
@@ -38,6 +47,7 @@ pub use agents::*;
 pub use dreams::*;
 pub use imports::*;
 pub use leases::*;
+pub use links::*;
 pub use memory::*;
 pub use mirror_state::*;
 pub use outcome_stats::*;

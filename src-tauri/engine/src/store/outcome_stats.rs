@@ -4,16 +4,25 @@
 //! as `interrupted`.
 //!
 //! Read-only over `outcomes` and `outcome_verdicts` (apart from that
-//! repair); never grades anything.
+//! repair), including each session's latest outcome for the timeline's
+//! session list; never grades anything.
 
 use super::CachedSql;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use rusqlite::params;
 use serde::{Deserialize, Serialize};
 
 use super::Store;
 use crate::{Result, ids};
+
+/// A session's latest outcome, as the session list shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct OutcomeSummary {
+    pub result: Option<super::OutcomeResult>,
+    pub score: Option<f64>,
+    pub iterations: i64,
+}
 
 /// Which outcomes to count. Names or ids; `since` is a day (`2026-11-01`).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
@@ -208,6 +217,32 @@ impl Store {
 
     /// Marks outcomes left undecided by a process that died (their session
     /// is no longer running) as `interrupted`; returns their ids.
+    /// Each graded session's latest outcome: session id → summary.
+    pub fn latest_outcomes(&self) -> Result<HashMap<String, OutcomeSummary>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT session_id, result, score, iterations FROM outcomes ORDER BY created_at, id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            let result: Option<String> = r.get(1)?;
+            Ok((
+                r.get::<_, String>(0)?,
+                OutcomeSummary {
+                    result: result.and_then(|s| s.parse().ok()),
+                    score: r.get(2)?,
+                    iterations: r.get(3)?,
+                },
+            ))
+        })?;
+        let mut outcomes = HashMap::new();
+        for row in rows {
+            let (session, summary) = row?;
+            // Later rows are newer: the latest outcome wins.
+            outcomes.insert(session, summary);
+        }
+        Ok(outcomes)
+    }
+
     pub fn mark_interrupted_outcomes(&self) -> Result<Vec<String>> {
         self.write(|tx| {
             let stale: Vec<String> = {

@@ -7,10 +7,19 @@
 //! A running session holds the lease `session:<id>`; when its process dies
 //! the session is marked `interrupted` by the next process that opens the
 //! folder, with every event that was committed before the kill.
+//!
+//! It owns every statement on `sessions` and `events`, including the one
+//! builder of a filtered event view ([`EventView`]) that both the event
+//! reader and `crate::timeline` page through, and the query for the
+//! sessions a dream would review. It shapes nothing for a screen and
+//! never imports the modules built on the store (`dream`, `timeline`,
+//! `runtime`).
 
 use super::CachedSql;
+use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
+use rusqlite::types::Value as SqlValue;
 use rusqlite::{OptionalExtension, Row, Transaction, params, params_from_iter};
 use serde::{Deserialize, Serialize};
 
@@ -248,6 +257,23 @@ pub struct EventQuery {
     #[serde(default)]
     pub kinds: Vec<EventKind>,
     pub thread_id: Option<String>,
+}
+
+/// A filtered view of a session tree's events (see [`Store::event_view`]):
+/// the one place the tree/thread/kind filter is built, shared by the event
+/// reader and the timeline.
+#[derive(Debug, Clone)]
+pub struct EventView {
+    root: String,
+    sql: String,
+    args: Vec<SqlValue>,
+}
+
+impl EventView {
+    /// The root session of the tree.
+    pub fn root(&self) -> &str {
+        &self.root
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
@@ -520,8 +546,15 @@ impl Store {
         })
     }
 
-    /// A page of the timeline of a session tree (pass the root session id).
-    pub fn events(&self, session_id: &str, query: &EventQuery) -> Result<Vec<Event>> {
+    /// The filtered view of a session tree's events that both the event
+    /// reader and the timeline use: the tree of `session_id` (a subagent's
+    /// session on its own shows its thread only), one thread, some kinds.
+    pub fn event_view(
+        &self,
+        session_id: &str,
+        thread_id: Option<&str>,
+        kinds: &[EventKind],
+    ) -> Result<EventView> {
         let root: String = self
             .conn()
             .query_row_cached(
@@ -531,28 +564,180 @@ impl Store {
             )
             .optional()?
             .ok_or_else(|| Error::not_found("session", session_id))?;
-        let mut args: Vec<rusqlite::types::Value> = Vec::new();
-        // A subagent's session on its own shows its thread only.
-        let thread = query
-            .thread_id
-            .clone()
+        let mut args: Vec<SqlValue> = Vec::new();
+        let thread = thread_id
+            .map(str::to_string)
             .or_else(|| (root != session_id).then(|| session_id.to_string()));
         let mut sql = match thread {
             Some(thread) if thread == root => {
                 args.push(root.clone().into());
-                format!(
-                    "SELECT {EVENT_SELECT} FROM events WHERE session_id = ?1 AND thread_id IS NULL"
-                )
+                String::from("session_id = ?1 AND thread_id IS NULL")
             }
             Some(thread) => {
                 args.push(thread.into());
-                format!("SELECT {EVENT_SELECT} FROM events WHERE thread_id = ?1")
+                String::from("thread_id = ?1")
             }
             None => {
                 args.push(root.clone().into());
-                format!("SELECT {EVENT_SELECT} FROM events WHERE session_id = ?1")
+                String::from("session_id = ?1")
             }
         };
+        if !kinds.is_empty() {
+            let marks: Vec<String> = kinds
+                .iter()
+                .map(|k| {
+                    args.push(k.as_str().to_string().into());
+                    format!("?{}", args.len())
+                })
+                .collect();
+            sql += &format!(" AND kind IN ({})", marks.join(", "));
+        }
+        Ok(EventView { root, sql, args })
+    }
+
+    /// Events in a view, in `seq` order.
+    pub fn view_count(&self, view: &EventView) -> Result<i64> {
+        Ok(self.conn().query_row_cached(
+            &format!("SELECT COUNT(*) FROM events WHERE {}", view.sql),
+            params_from_iter(view.args.iter()),
+            |r| r.get(0),
+        )?)
+    }
+
+    /// The `seq` of the event at 0-based `position` of a view, if any.
+    pub fn view_seq_at(&self, view: &EventView, position: i64) -> Result<Option<i64>> {
+        Ok(self
+            .conn()
+            .query_row_cached(
+                &format!(
+                    "SELECT seq FROM events WHERE {} ORDER BY seq LIMIT 1 OFFSET {position}",
+                    view.sql
+                ),
+                params_from_iter(view.args.iter()),
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    /// Every `seq` of a view, in order (read from an index).
+    pub fn view_seqs(&self, view: &EventView) -> Result<Vec<i64>> {
+        let conn = self.conn();
+        let mut stmt =
+            conn.prepare_cached(&format!("SELECT seq FROM events WHERE {} ORDER BY seq", view.sql))?;
+        Ok(stmt
+            .query_map(params_from_iter(view.args.iter()), |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The `seq`s of a view's errors, sorted: error and limit events (on
+    /// the kind index) and tool results that failed (only those have
+    /// their data read).
+    pub fn view_error_seqs(&self, view: &EventView) -> Result<Vec<i64>> {
+        let conn = self.conn();
+        let mut seqs: Vec<i64> = Vec::new();
+        for extra in [
+            "kind IN ('error', 'limit_reached')",
+            "kind = 'tool_result' AND json_extract(data, '$.is_error') = 1",
+        ] {
+            let mut stmt = conn.prepare_cached(&format!(
+                "SELECT seq FROM events WHERE {} AND {extra}",
+                view.sql
+            ))?;
+            for seq in stmt.query_map(params_from_iter(view.args.iter()), |r| r.get(0))? {
+                seqs.push(seq?);
+            }
+        }
+        seqs.sort_unstable();
+        Ok(seqs)
+    }
+
+    /// Events per kind and per thread of a whole session tree (the root's
+    /// own thread under the root's id).
+    pub fn event_counts(
+        &self,
+        root_id: &str,
+    ) -> Result<(BTreeMap<String, i64>, BTreeMap<String, i64>)> {
+        let conn = self.conn();
+        let kinds: BTreeMap<String, i64> = {
+            let mut stmt = conn.prepare_cached(
+                "SELECT kind, COUNT(*) FROM events WHERE session_id = ?1 GROUP BY kind",
+            )?;
+            stmt.query_map([root_id], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<rusqlite::Result<_>>()?
+        };
+        // Per thread on the thread index; the root's own thread is the rest.
+        let total: i64 = conn.query_row_cached(
+            "SELECT COUNT(*) FROM events WHERE session_id = ?1",
+            [root_id],
+            |r| r.get(0),
+        )?;
+        let mut threads = BTreeMap::new();
+        {
+            let mut subs =
+                conn.prepare_cached("SELECT id FROM sessions WHERE root_id = ?1 AND id != ?1")?;
+            let ids: Vec<String> = subs
+                .query_map([root_id], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            let mut one =
+                conn.prepare_cached("SELECT COUNT(*) FROM events WHERE thread_id = ?1")?;
+            for id in ids {
+                let n: i64 = one.query_row([&id], |r| r.get(0))?;
+                threads.insert(id, n);
+            }
+        }
+        let others: i64 = threads.values().sum();
+        threads.insert(root_id.to_string(), total - others);
+        Ok((kinds, threads))
+    }
+
+    /// Subagent threads per session tree: root id → count.
+    pub fn thread_counts(&self) -> Result<HashMap<String, i64>> {
+        let conn = self.conn();
+        let mut stmt =
+            conn.prepare_cached("SELECT root_id, COUNT(*) - 1 FROM sessions GROUP BY root_id")?;
+        Ok(stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The finished sessions of an agent that no completed dream has
+    /// reviewed yet, oldest first: its own sessions, the ones it ran as
+    /// another agent's subagent, and imported ones, whatever their age.
+    pub fn unreviewed_sessions(&self, agent_id: &str) -> Result<Vec<String>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT id FROM sessions WHERE agent_id = ?1 AND status != 'running'
+               AND reviewed_by_dream_id IS NULL
+               AND id NOT IN (SELECT session_id FROM eval_sessions) ORDER BY started_at, id",
+        )?;
+        Ok(stmt
+            .query_map([agent_id], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// [`Store::unreviewed_sessions`], whole, in one query: what a new
+    /// dream would review.
+    pub fn sessions_to_review(&self, agent_id: &str) -> Result<Vec<Session>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {SESSION_COLUMNS} FROM {SESSION_FROM} WHERE s.agent_id = ?1 AND s.status != 'running'
+               AND s.reviewed_by_dream_id IS NULL
+               AND s.id NOT IN (SELECT session_id FROM eval_sessions) ORDER BY s.started_at, s.id"
+        ))?;
+        Ok(stmt
+            .query_map([agent_id], session_from_row)?
+            .collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// A page of the timeline of a session tree (pass the root session id).
+    pub fn events(&self, session_id: &str, query: &EventQuery) -> Result<Vec<Event>> {
+        let view = self.event_view(session_id, query.thread_id.as_deref(), &query.kinds)?;
+        let EventView {
+            root,
+            sql: filter,
+            mut args,
+        } = view;
+        let mut sql = format!("SELECT {EVENT_SELECT} FROM events WHERE {filter}");
         if let Some(from) = &query.from_time {
             // Times grow with seq, so the first event at or after `from`
             // bounds the page; found on the (session_id, seq) index.
@@ -566,17 +751,6 @@ impl Store {
         }
         args.push(query.after_seq.unwrap_or(0).into());
         sql += &format!(" AND seq > ?{}", args.len());
-        if !query.kinds.is_empty() {
-            let marks: Vec<String> = query
-                .kinds
-                .iter()
-                .map(|k| {
-                    args.push(k.as_str().to_string().into());
-                    format!("?{}", args.len())
-                })
-                .collect();
-            sql += &format!(" AND kind IN ({})", marks.join(", "));
-        }
         sql += &format!(
             " ORDER BY seq LIMIT {}",
             query.limit.unwrap_or(1000).min(100_000)

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 /// listed in `SAME_LAYER`, and any module of a lower layer.
 const LAYERS: &[&[&str]] = &[
     // Foundations: no engine knowledge.
-    &["error", "ids", "memory_path", "secrets", "redact", "data_dir", "downloads", "keychain", "provenance"],
+    &["error", "ids", "memory_path", "secrets", "redact", "downloads", "keychain", "provenance", "schedule_spec"],
     // The store: every core object and every SQL statement.
     &["store"],
     // Talking to models, and what "good work" means.
@@ -17,7 +17,7 @@ const LAYERS: &[&[&str]] = &[
     // What an agent can do, and running it.
     &["tools", "runtime"],
     // Everything built on runs and the store.
-    &["dream", "eval", "mirror", "import", "timeline", "session_export", "memory_export", "os_schedule", "demo", "managed_agents"],
+    &["dream", "eval", "data_dir", "mirror", "import", "timeline", "session_export", "memory_export", "os_schedule", "demo", "managed_agents"],
     // The one door for windows.
     &["api"],
 ];
@@ -34,6 +34,7 @@ const SAME_LAYER: &[(&str, &str)] = &[
     ("managed_agents", "dream"),
     ("managed_agents", "import"),
     ("memory_export", "mirror"),
+    ("data_dir", "dream"),
 ];
 
 fn src() -> PathBuf {

@@ -342,6 +342,8 @@ describe('Dreams that prove themselves', () => {
 
     // The recall session's receipt opens the blame at the version it read.
     await page.goto(at(`sessions/${recall}`))
+    // The receipt is in the memory read's details.
+    await page.locator('.tl-row-main').filter({ hasText: 'Memory read' }).first().click({ timeout: 10000 })
     const receipt = page.getByTestId('memory-receipt').first()
     await receipt.waitFor({ timeout: 10000 })
     assert.match(await receipt.innerText(), /Read version 1 of \/memories\/notes\.md/)

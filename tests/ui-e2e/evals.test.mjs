@@ -159,7 +159,10 @@ describe('Dreams that prove themselves', () => {
     const afterLink = rows.nth(0).getByRole('link', { name: 'Open the session after the dream' })
     assert.equal(await beforeLink.getAttribute('href'), `#/sessions/${q.before.session_id}`)
     assert.equal(await afterLink.getAttribute('href'), `#/sessions/${q.after.session_id}`)
+    // The dream says why it was held, once.
+    await page.getByText(/^Held for your review because the evaluation got worse — /).waitFor()
     assert.deepEqual(await seriousViolations(page), [])
+    await panel.scrollIntoViewIfNeeded()
     await screenshot(page, 'evals-gate-held')
 
     // Following the "after" session and coming back returns to the dream.
@@ -176,6 +179,7 @@ describe('Dreams that prove themselves', () => {
     assert.match(await progress.innerText(), /^\d of 4 runs done \(each check runs before and after\)$/)
     await verdict.getByText('Checking').waitFor()
     assert.deepEqual(await seriousViolations(page), [])
+    await panel.scrollIntoViewIfNeeded()
     await screenshot(page, 'evals-gate-running')
     await panel.getByRole('button', { name: 'Cancel the checks' }).click()
     await verdict.getByText('Canceled').waitFor()
@@ -193,12 +197,15 @@ describe('Dreams that prove themselves', () => {
     assert.match(await rows.nth(0).innerText(), /Worse\s+TASK-Q/)
     assert.equal(await memory('helper', '/memories/_index.md'), `${INDEX}- ${LINE}\n`, 'checking changes nothing')
     assert.deepEqual(await seriousViolations(page), [])
+    await panel.scrollIntoViewIfNeeded()
     await screenshot(page, 'evals-gate-checked-again')
 
     // The applied dream's gate says why it was applied.
     await page.goto(at(`dreams?dream=${dreamA.id}`))
     await page.getByTestId('gate-verdict').getByText('No regressions').waitFor({ timeout: 10000 })
     assert.match(await page.getByTestId('gate-verdict').innerText(), /Nothing got worse \(1 of 2 checks passed before, 2 after\), so the changes were applied\./)
+    await page.getByTestId('gate-panel').scrollIntoViewIfNeeded()
+    assert.deepEqual(await seriousViolations(page), [])
     await screenshot(page, 'evals-gate-applied')
     assert.deepEqual(ignorable(errors), [])
     await context.close()

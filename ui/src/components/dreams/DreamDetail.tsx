@@ -73,7 +73,11 @@ export function DreamDetail({ id, refresh, onChanged }: DreamDetailProps) {
   const staged = dream.status === 'completed' && dream.review === 'staged'
   const applied = dream.review === 'applied' || dream.review === 'partially_applied'
   const counts = decisionCounts(edits)
-  const held = typeof dream.progress.held_for_review === 'string' ? dream.progress.held_for_review : undefined
+  // The engine's reason starts "held for review: …" (or "waiting for review: …"); the sentence below says that already.
+  const held =
+    typeof dream.progress.held_for_review === 'string'
+      ? dream.progress.held_for_review.replace(/^(held for review|waiting for review):\s*/i, '')
+      : undefined
   const blocked = Array.isArray(dream.progress.blocked)
     ? (dream.progress.blocked as { path: string; reason: string; origin?: { session_id?: string; excerpt?: string } }[])
     : []

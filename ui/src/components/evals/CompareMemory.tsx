@@ -100,9 +100,9 @@ export function CompareMemory({ agent }: { agent: string }) {
       <ErrorLine text={error} />
       {gate?.status === 'running' && (
         <div className="gate-progress" role="group" aria-label="Comparison running">
-          <progress value={gate.done} max={Math.max(gate.total, 1)} aria-label="Checks run" />
+          <progress value={gate.done} max={Math.max(gate.total, 1)} aria-label="Runs done" />
           <span className="small">
-            {gate.done} of {gate.total} checks run
+            {gate.done} of {gate.total} runs done (each check runs on both memories)
           </span>
           <button type="button" className="button button-small" disabled={busy} onClick={() => void act(() => call('evals.gate_cancel', { id: gate.id }))}>
             Cancel the comparison

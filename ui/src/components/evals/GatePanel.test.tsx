@@ -98,11 +98,11 @@ describe('GatePanel', () => {
     bridge.answers.set('evals.gate_cancel', { body: gate({ status: 'canceled', verdict: 'You canceled the checks.' }) })
     bridge.answers.set('evals.gate_start', { body: gate({ id: 'G2', status: 'running', done: 0, tasks: [], verdict: 'Checking…' }) })
     renderPanel()
-    expect(await screen.findByTestId('gate-progress')).toHaveTextContent('0 of 2 checks run')
+    expect(await screen.findByTestId('gate-progress')).toHaveTextContent('0 of 2 runs done')
     await bridge.connected()
     bridge.emit({ type: 'gate_progress', gate: { ...running, done: 1 } })
-    expect(await screen.findByText('1 of 2 checks run')).toBeInTheDocument()
-    expect(screen.getByRole('progressbar', { name: 'Checks run' })).toHaveAttribute('value', '1')
+    expect(await screen.findByText(/1 of 2 runs done/)).toBeInTheDocument()
+    expect(screen.getByRole('progressbar', { name: 'Runs done' })).toHaveAttribute('value', '1')
     // Another dream's gate is not this one.
     bridge.emit({ type: 'gate_progress', gate: { ...running, dream_id: 'D9', done: 2 } })
 
@@ -111,7 +111,7 @@ describe('GatePanel', () => {
     expect(await screen.findByText(/You canceled the checks/)).toBeInTheDocument()
     expect(bridge.calls.find((c) => c.method === 'evals.gate_cancel')?.params).toEqual({ id: 'G1' })
     await user.click(screen.getByRole('button', { name: 'Check again' }))
-    expect(await screen.findByTestId('gate-progress')).toHaveTextContent('0 of 2 checks run')
+    expect(await screen.findByTestId('gate-progress')).toHaveTextContent('0 of 2 runs done')
     expect(bridge.calls.find((c) => c.method === 'evals.gate_start')?.params).toEqual({ dream_id: 'D1' })
   })
 

@@ -104,9 +104,9 @@ export function GatePanel({ dreamId, agent, refresh = 0 }: GatePanelProps) {
       )}
       {gate && running && (
         <div className="gate-progress" role="group" aria-label="Checks running">
-          <progress value={gate.done} max={Math.max(gate.total, 1)} aria-label="Checks run" />
+          <progress value={gate.done} max={Math.max(gate.total, 1)} aria-label="Runs done" />
           <span className="small" data-testid="gate-progress">
-            {gate.done} of {gate.total} checks run
+            {gate.done} of {gate.total} runs done (each check runs before and after)
           </span>
         </div>
       )}

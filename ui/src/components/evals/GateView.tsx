@@ -19,6 +19,9 @@ interface GateViewProps {
 export function GateView({ gate, back }: GateViewProps) {
   const { summary } = gate
   const tasks = regressionsFirst(gate.tasks)
+  // The engine's total counts runs (each check before and after); the
+  // sentence counts checks.
+  const checks = gate.tasks.length || gate.total
   return (
     <div className={`gate gate-${gate.status}`} data-testid="gate">
       <p className="gate-verdict" data-testid="gate-verdict" role="status">
@@ -32,8 +35,8 @@ export function GateView({ gate, back }: GateViewProps) {
       <dl className="facts gate-facts" aria-label="Totals">
         <dt>Passed</dt>
         <dd data-testid="gate-passed">
-          {summary.passed_before} of {gate.total} with {gate.before_label} · {summary.passed_after} of {gate.total} with{' '}
-          {gate.after_label}
+          {summary.passed_before} of {checks} {withLabel(gate.before_label)} · {summary.passed_after} of {checks}{' '}
+          {withLabel(gate.after_label)}
         </dd>
         <dt>Mean score</dt>
         <dd>
@@ -68,10 +71,10 @@ export function GateView({ gate, back }: GateViewProps) {
                     <span className="muted small gate-rubric"> · graded with {t.rubric}</span>
                   </th>
                   <td>
-                    <Side side={t.before} label={gate.before_label} back={back} />
+                    <Side side={t.before} label={linkLabel(gate, 'before')} back={back} />
                   </td>
                   <td>
-                    <Side side={t.after} label={gate.after_label} back={back} />
+                    <Side side={t.after} label={linkLabel(gate, 'after')} back={back} />
                   </td>
                   <td className={t.regression ? 'is-fail' : undefined}>{scoreChange(t.score_change)}</td>
                 </tr>
@@ -106,5 +109,12 @@ function Side({ side, label, back }: { side: GateSide; label: string; back?: { b
     </div>
   )
 }
+
+/** "with memory as it is", "with this dream's changes": the engine's labels, read after "2 of 3". */
+const withLabel = (label: string) => (label.startsWith('with ') ? label : `with ${label}`)
+
+/** What a session link says: "before the dream" / "after the dream" in a dream's gate, else the side's label. */
+const linkLabel = (gate: Gate, side: 'before' | 'after') =>
+  gate.dream_id ? `${side} the dream` : withLabel(side === 'before' ? gate.before_label : gate.after_label)
 
 const capital = (s: string) => (s ? s[0].toUpperCase() + s.slice(1) : s)

@@ -110,13 +110,14 @@ export function BlameView({ store, path, version, onVersion, onChanged }: BlameV
                   type="button"
                   className="blame-text"
                   aria-expanded={open === line.line}
-                  aria-label={`Line ${line.line}: ${line.text || '(empty)'}`}
                   disabled={older}
                   onClick={() => setOpen(open === line.line ? undefined : line.line)}
                 >
+                  {/* Named by its content (an aria-label would hide the visible text from speech input). */}
                   <span className="blame-number" aria-hidden="true">
                     {line.line}
                   </span>
+                  <span className="visually-hidden">{`Line ${line.line}: ${line.text ? '' : '(empty)'}`}</span>
                   <span className="blame-content">{line.text || ' '}</span>
                   {line.pinned && <span className="badge">Pinned</span>}
                 </button>

@@ -235,12 +235,13 @@ fn verdict(r: &GateReport) -> String {
             "Nothing got worse ({} of {n} checks passed before, {} after), so the changes were applied.",
             r.passed_before, r.passed_after
         ),
+        // The review shows "held for review" as a badge: the sentence says why.
         _ => {
-            let mut reason = r.held_reason().unwrap_or_default();
-            if let Some(first) = reason.get(..1) {
-                reason = first.to_uppercase() + &reason[1..];
-            }
-            format!("{reason}.")
+            let reason = r.held_reason().unwrap_or_default();
+            let reason = reason.strip_prefix("held for review: ").unwrap_or(&reason);
+            let mut out: String = reason.chars().take(1).flat_map(char::to_uppercase).collect();
+            out.push_str(reason.get(reason.chars().next().map_or(0, char::len_utf8)..).unwrap_or(""));
+            format!("{out}.")
         }
     }
 }

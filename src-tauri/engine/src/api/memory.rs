@@ -355,12 +355,21 @@ fn blame_view(api: &Api, store_id: &str, path: &str, version: Option<i64>) -> Re
     let lines: Vec<Value> = lines
         .into_iter()
         .map(|l| {
-            let agent = l.session_id.as_ref().and_then(|id| {
-                agents
+            // The agent that wrote the line: through its session, or the dream's agent.
+            let agent = match (&l.session_id, &l.dream_id) {
+                (Some(id), _) => agents
                     .entry(id.clone())
                     .or_insert_with(|| s.session(id).ok().map(|s| s.agent_name))
-                    .clone()
-            });
+                    .clone(),
+                (None, Some(id)) => agents
+                    .entry(id.clone())
+                    .or_insert_with(|| {
+                        let dream = s.dream(id).ok()?;
+                        s.agent(&dream.agent_id).ok().map(|a| a.name)
+                    })
+                    .clone(),
+                _ => None,
+            };
             json!({
                 "line": l.line, "text": l.text, "version": l.seq, "version_id": l.version_id,
                 "at": l.written_at, "reason": l.reason.unwrap_or_default(), "pinned": l.pinned,

@@ -413,7 +413,8 @@ fn report_of(gate: Gate, runs: Vec<RunRecord>) -> GateReport {
         sum_after += sa;
         let both = done(&before) && done(&after);
         let regression = both && pb && !pa;
-        let name = if t.name.is_empty() { format!("task {}", i + 1) } else { t.name.clone() };
+        // A check without a name is known by its task (its first words).
+        let name = if t.name.is_empty() { short_task(&t.task, i) } else { t.name.clone() };
         if regression {
             regressions.push(format!(
                 "{name} passed before and fails after (score {sb:.2} → {sa:.2})"
@@ -1010,4 +1011,17 @@ pub async fn gate_dream(
     run_gate(runtime, &g.id, cancel.child_token(), GateProgressSink::none())
         .await
         .map(Some)
+}
+
+/// A check's task cut to its first words, for sentences about it.
+fn short_task(task: &str, index: usize) -> String {
+    let line = task.lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim();
+    if line.is_empty() {
+        return format!("check {}", index + 1);
+    }
+    let mut out: String = line.chars().take(60).collect();
+    if line.chars().count() > 60 {
+        out.push('…');
+    }
+    format!("“{out}”")
 }

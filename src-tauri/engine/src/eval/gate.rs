@@ -995,19 +995,82 @@ async fn run_one(
 }
 
 /// The dream's hook: when the agent has an evaluation set, gate the
-/// proposal before it is applied (the gate applies it when nothing got
-/// worse). `None` when there is no evaluation set — apply as before.
+/// staged proposal. With `auto_apply` the gate applies it when nothing got
+/// worse; without, the gate's result waits for the user's review. `None`
+/// when there is no evaluation set — the dream goes on as before.
 pub async fn gate_dream(
     runtime: &Runtime,
     dream_id: &str,
+    auto_apply: bool,
     cancel: &CancellationToken,
 ) -> Result<Option<GateReport>> {
     let dream = runtime.store().dream(dream_id)?;
     if list_tasks(runtime.store(), &dream.agent_id)?.is_empty() {
         return Ok(None);
     }
-    let g = start_gate(runtime.store(), dream_id, true)?;
+    let g = start_gate(runtime.store(), dream_id, auto_apply)?;
     run_gate(runtime, &g.id, cancel.child_token(), GateProgressSink::none())
         .await
         .map(Some)
+}
+
+/// Whether the user may apply a dream now, as its newest gate says.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ApplyCheck {
+    /// No gate, or one that passed, failed or was canceled.
+    Clear,
+    /// The gate still runs (in this or another process).
+    Running { gate_id: String },
+    /// The gate found the proposal makes things worse; `message` lists the
+    /// regressions and asks for confirmation.
+    Regressed { gate_id: String, message: String },
+}
+
+pub const STILL_RUNNING: &str = "the checks are still running; wait for them or cancel them";
+
+/// What the dream's newest gate says about applying it. A gate marked
+/// running whose process stopped (its lease is free) does not block.
+pub fn apply_check(store: &Store, dream_id: &str) -> Result<ApplyCheck> {
+    let Some(report) = gate_for_dream(store, dream_id)? else {
+        return Ok(ApplyCheck::Clear);
+    };
+    let id = report.gate.id.clone();
+    Ok(match report.gate.status.as_str() {
+        "running" if store.lease_is_held(&gate_lease(&id))? || running_here(&id) => {
+            ApplyCheck::Running { gate_id: id }
+        }
+        "regressed" => {
+            let why = if report.regressions.is_empty() {
+                format!(
+                    "the mean score fell from {:.2} to {:.2}, more than the tolerance of {:.2}",
+                    report.mean_before, report.mean_after, report.gate.settings.tolerance
+                )
+            } else {
+                report.regressions.join("; ")
+            };
+            ApplyCheck::Regressed {
+                gate_id: id,
+                message: format!("The checks got worse with this dream: {why}. Apply it anyway?"),
+            }
+        }
+        _ => ApplyCheck::Clear,
+    })
+}
+
+fn running_here(gate_id: &str) -> bool {
+    running()
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .contains_key(gate_id)
+}
+
+/// Applies a dream the user chose, respecting its gate: refused while the
+/// gate runs, and when it regressed unless `force`. The refusals are
+/// [`Error::Conflict`]s whose message says what to do.
+pub fn apply_reviewed(store: &Store, dream_id: &str, force: bool) -> Result<crate::store::Dream> {
+    match apply_check(store, dream_id)? {
+        ApplyCheck::Running { .. } => Err(Error::Conflict(STILL_RUNNING.into())),
+        ApplyCheck::Regressed { message, .. } if !force => Err(Error::Conflict(message)),
+        _ => apply_dream(store, dream_id),
+    }
 }

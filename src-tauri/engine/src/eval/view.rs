@@ -128,6 +128,16 @@ pub fn current_view() -> Option<Arc<MemoryView>> {
     MEMORY_VIEW.try_with(|v| v.clone()).ok()
 }
 
+/// `fut` run inside `view` (as is, without one). Work that may move to
+/// another task (a subagent's run) takes the view along with this, since a
+/// task-local does not follow `tokio::spawn`.
+pub async fn within<F: std::future::Future>(view: Option<Arc<MemoryView>>, fut: F) -> F::Output {
+    match view {
+        Some(v) => MEMORY_VIEW.scope(v, fut).await,
+        None => fut.await,
+    }
+}
+
 /// One store's layer: paths written (`Some`) or deleted (`None`) in the
 /// view. With `replaces_base` the layer is the whole store (a past state)
 /// and the live documents are not read at all.

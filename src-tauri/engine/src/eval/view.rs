@@ -152,6 +152,8 @@ pub struct MemoryView {
     store: Arc<Store>,
     layers: Mutex<HashMap<String, Layer>>,
     writes: std::sync::atomic::AtomicUsize,
+    /// The gate whose run this is: sessions created in it are marked.
+    gate: Option<String>,
 }
 
 impl MemoryView {
@@ -161,6 +163,7 @@ impl MemoryView {
             store,
             layers: Mutex::new(HashMap::new()),
             writes: Default::default(),
+            gate: None,
         }
     }
 
@@ -170,7 +173,18 @@ impl MemoryView {
             store,
             layers: Mutex::new(layers),
             writes: Default::default(),
+            gate: None,
         }
+    }
+
+    /// The view of a run of gate `gate_id`.
+    pub fn for_gate(mut self, gate_id: &str) -> Self {
+        self.gate = Some(gate_id.to_string());
+        self
+    }
+
+    pub fn gate_id(&self) -> Option<&str> {
+        self.gate.as_deref()
     }
 
     /// Writes the run made into the view (never into the store).

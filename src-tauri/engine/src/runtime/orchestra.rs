@@ -301,8 +301,7 @@ impl TeamInner {
                 (id.clone(), messages, turns)
             }
             None => {
-                let session = store
-                    .create_session(&NewSession {
+                let session = crate::eval::create_session(&store, &NewSession {
                         agent_id: member.id.clone(),
                         task: a.task.clone(),
                         parent_id: Some(self.lead_session.clone()),

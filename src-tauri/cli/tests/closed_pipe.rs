@@ -270,6 +270,18 @@ fn every_command(url: &str) {
             Quiet,
         ),
         (
+            "memory blame",
+            v(&["memory", "blame", "--agent", "helper", "/memories/a.md"]),
+            None,
+            Quiet,
+        ),
+        (
+            "memory line",
+            v(&["memory", "line", "--agent", "helper", "/memories/a.md", "999", "--pin"]),
+            None,
+            Sentence,
+        ),
+        (
             "memory history",
             v(&["memory", "history", "--agent", "helper", "/memories/a.md"]),
             None,
@@ -411,6 +423,18 @@ fn every_command(url: &str) {
         ),
         ("outcomes stats", v(&["outcomes", "stats"]), None, Quiet),
         (
+            "outcomes stats --series",
+            v(&["outcomes", "stats", "--series", "--bucket", "week"]),
+            None,
+            Quiet,
+        ),
+        (
+            "rubric calibrate",
+            v(&["rubric", "calibrate", "report", "--session", "nosuch", "-k", "2"]),
+            None,
+            Sentence,
+        ),
+        (
             "outcomes show",
             v(&["outcomes", "show", "--session", &session]),
             None,
@@ -433,6 +457,14 @@ fn every_command(url: &str) {
             v(&["eval", "compare", "--agent", "helper", "--before", "nosuch", "--after", "current"]),
             None,
             Sentence,
+        ),
+        ("eval update", v(&["eval", "update", "nosuch", "--name", "x"]), None, Sentence),
+        ("eval move", v(&["eval", "move", "nosuch", "1"]), None, Sentence),
+        (
+            "eval settings",
+            v(&["eval", "settings", "--agent", "helper", "--tolerance", "0.05", "--budget-minutes", "10"]),
+            None,
+            Quiet,
         ),
         ("eval remove", v(&["eval", "remove", "--agent", "helper", "1"]), None, Quiet),
         ("daemon", v(&["daemon", "--once"]), None, Quiet),

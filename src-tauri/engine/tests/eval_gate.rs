@@ -215,3 +215,210 @@ async fn a_pinned_line_is_never_changed_by_a_dream() {
     let lines = eval::blame::blame(store, &sid, "/memories/_index.md").unwrap();
     assert!(lines[0].pinned);
 }
+
+/// Under the manual policy a dream with a staged proposal is still gated;
+/// the user's apply respects the result: `dreams.apply` answers
+/// needs_confirmation with the regressions until sent with force.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_manual_dream_is_gated_and_applying_a_regression_needs_force() {
+    let env = setup().await;
+    let store = env.store();
+    let with_line = format!("- /memories/notes.md: facts\n- {LINE}\n");
+    env.write("/memories/_index.md", &with_line);
+    store.save_rubric("cites", RUBRIC).unwrap();
+    eval::add_task(
+        store,
+        "helper",
+        &NewEvalTask {
+            name: "vacation".into(),
+            task: TASK.into(),
+            rubric: "cites".into(),
+        },
+    )
+    .unwrap();
+    script(&env);
+    let ids = vec![session(store, &env.agent, "Fewer notes?", &[])];
+    let base = sha256_hex(with_line.as_bytes());
+    on_reduce(
+        &env.server,
+        proposal(index_edit("- /memories/notes.md: facts\n", &base, &ids)),
+        Some(1),
+    );
+    let d = env.dream(DreamTrigger::Cli).await.unwrap();
+    assert!(!d.applied);
+    assert_eq!(d.dream.review, ReviewState::Staged);
+    let g = gate::gate_for_dream(store, &d.dream.id).unwrap().expect("gated under the manual policy");
+    assert_eq!(g.gate.status, "regressed", "{g:#?}");
+    assert!(!g.gate.auto_apply);
+    assert_eq!(g.gate.decision.as_deref(), Some("held"));
+    assert_eq!(env.memory()["/memories/_index.md"], with_line);
+
+    // The user's apply: refused without force, with the regressions.
+    match gate::apply_check(store, &d.dream.id).unwrap() {
+        gate::ApplyCheck::Regressed { message, .. } => {
+            assert!(message.contains("vacation passed before and fails after"), "{message}")
+        }
+        other => panic!("{other:?}"),
+    }
+    let err = gate::apply_reviewed(store, &d.dream.id, false).unwrap_err();
+    assert!(err.to_string().contains("vacation passed before"), "{err}");
+    let api = std::sync::Arc::new(reverie_engine::api::Api::new(env.runtime.clone()));
+    let refused = api
+        .call("dreams.apply", json!({"id": d.dream.id}))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.kind, "needs_confirmation", "{refused:?}");
+    assert!(refused.message.contains("vacation passed before and fails after"), "{}", refused.message);
+    assert_eq!(env.memory()["/memories/_index.md"], with_line, "nothing applied");
+    let applied = api
+        .call("dreams.apply", json!({"id": d.dream.id, "force": true}))
+        .await
+        .unwrap();
+    assert_eq!(applied["review"], "applied", "{applied}");
+    assert_eq!(env.memory()["/memories/_index.md"], "- /memories/notes.md: facts\n");
+}
+
+/// While the dream's gate runs, applying is refused with a sentence.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn applying_while_the_checks_run_is_refused() {
+    let env = setup().await;
+    let store = env.store();
+    env.write("/memories/_index.md", "- /memories/notes.md: facts\n");
+    // No checks yet when the dream runs: staged without a gate.
+    let ids = vec![session(store, &env.agent, "Anything?", &[])];
+    on_reduce(
+        &env.server,
+        proposal(json!([{"op": "create", "path": "/memories/other.md", "content": "x\n", "reason": "A note.", "source_session_ids": ids}])),
+        Some(1),
+    );
+    let d = env.dream(DreamTrigger::Cli).await.unwrap();
+    assert!(gate::gate_for_dream(store, &d.dream.id).unwrap().is_none(), "no checks, no gate");
+    store.save_rubric("cites", RUBRIC).unwrap();
+    eval::add_task(
+        store,
+        "helper",
+        &NewEvalTask { name: "vacation".into(), task: TASK.into(), rubric: "cites".into() },
+    )
+    .unwrap();
+    // A gate that holds its lease (as a running one does) blocks apply.
+    let g = gate::start_gate(store, &d.dream.id, false).unwrap();
+    assert!(store.try_acquire_lease(&gate::gate_lease(&g.id), std::time::Duration::from_secs(60)).unwrap());
+    let err = gate::apply_reviewed(store, &d.dream.id, true).unwrap_err();
+    assert_eq!(err.to_string(), gate::STILL_RUNNING);
+    let api = std::sync::Arc::new(reverie_engine::api::Api::new(env.runtime.clone()));
+    let refused = api.call("dreams.apply", json!({"id": d.dream.id, "force": true})).await.unwrap_err();
+    assert_eq!(refused.kind, "conflict");
+    assert_eq!(refused.message, "the checks are still running; wait for them or cancel them");
+    assert!(!env.memory().contains_key("/memories/other.md"));
+    // Once the gate's process is gone (lease free), it no longer blocks.
+    store.release_lease(&gate::gate_lease(&g.id)).unwrap();
+    gate::apply_reviewed(store, &d.dream.id, false).unwrap();
+    assert_eq!(env.memory()["/memories/other.md"], "x\n");
+}
+
+/// A gate's token budget stops it cleanly: the runs not started are left
+/// out, the gate fails with the budget named, the dream is held, and the
+/// real store is unchanged.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gate_over_its_token_budget_stops_and_the_dream_is_held() {
+    let env = setup().await;
+    let store = env.store();
+    env.write("/memories/_index.md", "- /memories/notes.md: facts\n");
+    store
+        .update_agent("helper", &AgentUpdate { dream_policy: Some(DreamPolicy::Auto), ..Default::default() })
+        .unwrap();
+    eval::set_gate_settings(
+        store,
+        "helper",
+        &eval::GateSettingsChanges { budget_tokens: Some(1), concurrency: Some(1), ..Default::default() },
+    )
+    .unwrap();
+    store.save_rubric("cites", RUBRIC).unwrap();
+    for name in ["one", "two"] {
+        eval::add_task(store, "helper", &NewEvalTask { name: name.into(), task: TASK.into(), rubric: "cites".into() }).unwrap();
+    }
+    script(&env);
+    let ids = vec![session(store, &env.agent, "Which days off?", &[])];
+    let with_line = format!("- /memories/notes.md: facts\n- {LINE}\n");
+    on_reduce(&env.server, proposal(index_edit(&with_line, "", &ids)), Some(1));
+    let before = env.memory();
+    let d = env.dream(DreamTrigger::Cli).await.unwrap();
+    assert!(!d.applied, "an unfinished gate never applies");
+    let g = gate::gate_for_dream(store, &d.dream.id).unwrap().unwrap();
+    assert_eq!(g.gate.status, "failed", "{g:#?}");
+    let error = g.gate.error.clone().unwrap();
+    assert!(error.contains("budget of 1 tokens") && error.contains("memory was not changed"), "{error}");
+    assert_eq!(g.gate.decision.as_deref(), Some("held"));
+    assert!(g.runs_done >= 1 && g.runs_done < g.runs_total, "{} of {}", g.runs_done, g.runs_total);
+    assert!(g.tokens > 1);
+    assert!(d.held_for_review.unwrap().contains("did not finish"));
+    assert_eq!(env.memory(), before, "the real store is unchanged");
+    assert_eq!(store.dream(&d.dream.id).unwrap().review, ReviewState::Staged);
+    // A failed gate does not block the user's own apply.
+    assert_eq!(gate::apply_check(store, &d.dream.id).unwrap(), gate::ApplyCheck::Clear);
+}
+
+/// A lead agent's teammates run inside the gate's memory view too: a
+/// subagent's memory write during a gate run never reaches the real store.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_subagents_memory_write_in_a_gate_run_stays_in_the_view() {
+    let env = setup().await;
+    let store = env.store();
+    let new = |name: &str, prompt: &str, tools: Vec<String>| NewAgent {
+        name: name.into(),
+        provider: reverie_engine::provider::ProviderKind::Anthropic,
+        model: "claude-sonnet-4-5".into(),
+        system_prompt: prompt.into(),
+        tools,
+    };
+    store.create_agent(&new("desk", "You lead the desk.", vec![])).unwrap();
+    let scribe = store.create_agent(&new("scribe", "You are the scribe.", vec!["memory".into()])).unwrap();
+    store.roster_add("desk", "scribe").unwrap();
+    store.save_rubric("cites", RUBRIC).unwrap();
+    eval::add_task(store, "desk", &NewEvalTask { name: "note".into(), task: "TASK-D: note it".into(), rubric: "cites".into() }).unwrap();
+    let s = &env.server;
+    s.add_rule(rule(Some("strict, fair grader"), None, verdict(true)));
+    s.add_rule(rule(
+        Some("You lead the desk"),
+        Some("TASK-D"),
+        Reply::tool_use("toolu_d", "delegate", json!({"tasks": [{"agent": "scribe", "task": "Write it down: SUB-NOTE"}]})),
+    ));
+    s.add_rule(rule(
+        Some("You are the scribe"),
+        Some("Write it down"),
+        Reply::tool_use(
+            "toolu_s",
+            "memory",
+            json!({"command": "create", "path": "/memories/sub-note.md", "file_text": "written by a teammate during a gate\n"}),
+        ),
+    ));
+    s.add_rule(rule(Some("You lead the desk"), None, Reply::text("CITED-ANSWER: noted.")));
+    s.add_rule(rule(Some("You are the scribe"), None, Reply::text("Written down.")));
+
+    let cmp = gate::start_compare(store, "desk", "current", "current").unwrap();
+    let report = gate::run_gate(&env.runtime, &cmp.id, CancellationToken::new(), gate::GateProgressSink::none())
+        .await
+        .unwrap();
+    assert_eq!(report.gate.status, "passed", "{report:#?}");
+    // The scribe did write (its session shows the memory call) ...
+    let wrote = s.requests().iter().any(|r| {
+        let body = r.body.to_string();
+        body.contains("You are the scribe") && body.contains("toolu_s") && body.contains("tool_result")
+    });
+    assert!(wrote, "the scribe's memory call ran");
+    // ... but only in the view.
+    let scribe_store = scribe.default_store().unwrap().store_id.clone();
+    assert!(store.list_documents(&scribe_store, None).unwrap().is_empty());
+    assert!(store.read_document(&env.store_id(), "/memories/sub-note.md").unwrap().is_none());
+    // The teammate's session is an evaluation session too.
+    let threads: Vec<_> = store
+        .list_sessions(&SessionFilter::default())
+        .unwrap()
+        .into_iter()
+        .filter(|x| x.agent_id == scribe.id)
+        .collect();
+    assert!(!threads.is_empty());
+    for t in threads {
+        assert!(eval::is_eval_session(store, &t.id).unwrap());
+    }
+}

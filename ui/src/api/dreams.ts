@@ -120,7 +120,8 @@ export interface DreamsMethods {
     result: ProposalEdit
   }
   'dreams.decide_all': { params: { id: string; decision: 'accepted' | 'rejected' | 'pending' }; result: ProposalEdit[] }
-  'dreams.apply': { params: { id: string }; result: Dream }
+  /** Refused (conflict) while the dream's checks run; needs_confirmation when they regressed, until sent with force. */
+  'dreams.apply': { params: { id: string; force?: boolean }; result: Dream }
   'dreams.reject': { params: { id: string }; result: Dream }
   'dreams.revert_conflicts': { params: { id: string }; result: RevertConflict[] }
   'dreams.revert': {

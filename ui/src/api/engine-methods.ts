@@ -53,6 +53,7 @@ export interface EngineMethods {
   'app.info': Record<string, never>
   'demo.load': Record<string, never>
   'dreams.apply': {
+    force?: boolean | null
     id: string
   }
   'dreams.cancel': {

@@ -68,7 +68,13 @@ enum DreamAction {
     /// One dream with its proposal.
     Show { id: String },
     /// Apply a staged proposal (every edit not rejected) in one step.
-    Apply { id: String },
+    /// Refused while its checks run, and when they got worse unless --force.
+    Apply {
+        id: String,
+        /// Apply even though the regression gate found the checks got worse.
+        #[arg(long)]
+        force: bool,
+    },
     /// Reject a staged proposal; memory is not touched.
     Reject { id: String },
     /// Undo an applied dream. Documents edited since need --keep or --restore.
@@ -198,8 +204,16 @@ pub fn run(ctx: &Context, args: DreamArgs) -> anyhow::Result<()> {
                 }
             }
         }
-        DreamAction::Apply { id } => {
-            let dream = dream::apply_dream(store, &id)?;
+        DreamAction::Apply { id, force } => {
+            use reverie_engine::eval::gate::{ApplyCheck, apply_check, apply_reviewed};
+            if let (ApplyCheck::Regressed { message, .. }, false) = (apply_check(store, &id)?, force) {
+                let message = message.trim_end_matches(" Apply it anyway?").trim_end_matches('.');
+                return Err(reverie_engine::Error::Conflict(format!(
+                    "{message}; the dream was not applied — run `reverie dream apply {id} --force` to apply it anyway"
+                ))
+                .into());
+            }
+            let dream = apply_reviewed(store, &id, force)?;
             print_dream(ctx, &dream, "applied")?;
         }
         DreamAction::Reject { id } => {

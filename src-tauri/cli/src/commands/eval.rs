@@ -39,6 +39,37 @@ pub enum EvalCommand {
         agent: String,
         task: String,
     },
+    /// Change a task's name, text or rubric (its version goes up).
+    Update {
+        /// The task's id.
+        task: String,
+        #[arg(long)]
+        name: Option<String>,
+        /// The new task text.
+        #[arg(long)]
+        text: Option<String>,
+        #[arg(long)]
+        rubric: Option<String>,
+    },
+    /// Move a task to a position (1-based) in its set.
+    Move { task: String, position: i64 },
+    /// Show or change an agent's gate settings (a negative budget clears it).
+    Settings {
+        #[arg(long)]
+        agent: String,
+        /// How far the mean score may fall (0..1) and still pass.
+        #[arg(long)]
+        tolerance: Option<f64>,
+        #[arg(long, allow_negative_numbers = true)]
+        budget_usd: Option<f64>,
+        #[arg(long, allow_negative_numbers = true)]
+        budget_tokens: Option<i64>,
+        #[arg(long, allow_negative_numbers = true)]
+        budget_minutes: Option<i64>,
+        /// Runs at once (1..16).
+        #[arg(long)]
+        concurrency: Option<u64>,
+    },
     /// Run (or resume) the regression gate of a staged dream.
     Gate {
         dream: String,
@@ -70,9 +101,7 @@ pub enum EvalCommand {
 }
 
 fn runtime(ctx: &Context) -> anyhow::Result<Arc<Runtime>> {
-    let store = Arc::new(reverie_engine::Store::open(&ctx.data_dir)?);
-    store.mark_interrupted_sessions()?;
-    Ok(Arc::new(Runtime::new(store)?))
+    Ok(Arc::new(Runtime::new(ctx.store()?.clone())?))
 }
 
 fn block_on<T>(f: impl std::future::Future<Output = T>) -> anyhow::Result<T> {
@@ -190,6 +219,46 @@ pub fn run(ctx: &Context, cmd: EvalCommand) -> anyhow::Result<()> {
                 return output::json(&t);
             }
             output::line(&format!("removed task {}", t.id))
+        }
+        EvalCommand::Update { task, name, text, rubric } => {
+            let t = eval::update_task(ctx.store()?, &task, &eval::EvalTaskUpdate { name, task: text, rubric })?;
+            if ctx.json {
+                return output::json(&t);
+            }
+            output::line(&format!("task {} is at version {}", t.id, t.version))
+        }
+        EvalCommand::Move { task, position } => {
+            let tasks = eval::move_task(ctx.store()?, &task, position)?;
+            if ctx.json {
+                return output::json(&tasks);
+            }
+            for t in &tasks {
+                output::line(&format!("{} {} {}", t.position, t.id, t.name))?;
+            }
+            Ok(())
+        }
+        EvalCommand::Settings { agent, tolerance, budget_usd, budget_tokens, budget_minutes, concurrency } => {
+            let store = ctx.store()?;
+            let changes = eval::GateSettingsChanges {
+                tolerance,
+                budget_tokens,
+                budget_usd,
+                budget_seconds: budget_minutes.map(|m| if m < 0 { -1 } else { m * 60 }),
+                concurrency,
+            };
+            let s = eval::set_gate_settings(store, &agent, &changes)?;
+            if ctx.json {
+                return output::json(&s);
+            }
+            let or_none = |v: Option<String>| v.unwrap_or_else(|| "none".into());
+            output::line(&format!(
+                "tolerance {:.2} · budget {} / {} tokens / {} · {} at once",
+                s.tolerance,
+                or_none(s.budget_usd.map(|b| format!("${b:.2}"))),
+                or_none(s.budget_tokens.map(|b| b.to_string())),
+                or_none(s.budget_seconds.map(|b| format!("{} min", b / 60))),
+                s.concurrency
+            ))
         }
         EvalCommand::Gate { dream, apply } => {
             let runtime = runtime(ctx)?;

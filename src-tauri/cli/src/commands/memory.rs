@@ -79,6 +79,30 @@ pub enum MemoryCommand {
         #[arg(long)]
         version: Option<i64>,
     },
+    /// Each line of a document (at a version) with who wrote it and why.
+    Blame {
+        #[command(flatten)]
+        target: Target,
+        path: String,
+        #[arg(long)]
+        version: Option<i64>,
+    },
+    /// Act on one line (1-based) of a document: pin it (dreams never change
+    /// it), unpin it, forget it, or correct its text.
+    Line {
+        #[command(flatten)]
+        target: Target,
+        path: String,
+        line: usize,
+        #[arg(long, group = "action")]
+        pin: bool,
+        #[arg(long, group = "action")]
+        unpin: bool,
+        #[arg(long, group = "action")]
+        forget: bool,
+        #[arg(long, group = "action", value_name = "TEXT")]
+        correct: Option<String>,
+    },
     /// Show every version of a document.
     History {
         #[command(flatten)]
@@ -114,6 +138,51 @@ pub enum MemoryCommand {
 pub fn run(ctx: &Context, cmd: MemoryCommand) -> anyhow::Result<()> {
     let store = ctx.store()?;
     match cmd {
+        MemoryCommand::Blame { target, path, version } => {
+            let (shown, lines) =
+                reverie_engine::eval::blame::blame_at(store, &target.store_id(store)?, &path, version)?;
+            if ctx.json {
+                return output::json(&serde_json::json!({"path": path, "version": shown, "lines": lines}));
+            }
+            output::table(
+                &["#", "version", "by", "from", "pinned", "text"],
+                lines
+                    .iter()
+                    .map(|l| {
+                        vec![
+                            l.line.to_string(),
+                            l.seq.map_or("-".into(), |s| s.to_string()),
+                            l.author.map_or("-".into(), |a| a.as_str().to_string()),
+                            l.dream_id.clone().or(l.session_id.clone()).unwrap_or_default(),
+                            if l.pinned { "pinned".into() } else { String::new() },
+                            l.text.clone(),
+                        ]
+                    })
+                    .collect(),
+            );
+            return Ok(());
+        }
+        MemoryCommand::Line { target, path, line, pin, unpin, forget, correct } => {
+            use reverie_engine::eval::blame as b;
+            let store_id = target.store_id(store)?;
+            let done = if pin || unpin {
+                b::pin_line(store, &store_id, &path, line, pin)?;
+                if pin { "pinned" } else { "unpinned" }
+            } else if forget {
+                b::forget_line(store, &store_id, &path, line)?;
+                "forgot"
+            } else if let Some(text) = correct {
+                b::correct_line(store, &store_id, &path, line, &text)?;
+                "corrected"
+            } else {
+                anyhow::bail!("give one of --pin, --unpin, --forget or --correct TEXT");
+            };
+            let lines = b::blame(store, &store_id, &path)?;
+            if ctx.json {
+                return output::json(&lines);
+            }
+            return output::line(&format!("{done} line {line} of {path}"));
+        }
         MemoryCommand::Ls { target, path } => {
             let docs = store.list_documents(&target.store_id(store)?, path.as_deref())?;
             if ctx.json {

@@ -21,6 +21,14 @@ pub enum OutcomesCommand {
         /// Also print the mean score of every criterion.
         #[arg(long)]
         criteria: bool,
+        /// Over time, as the chart shows it: per agent and rubric, each
+        /// bucket's pass rate, mean score and attempts, with dream markers.
+        /// Evaluation sessions are left out.
+        #[arg(long)]
+        series: bool,
+        /// The bucket of --series: day or week.
+        #[arg(long, default_value = "day", requires = "series")]
+        bucket: String,
     },
     /// The outcomes of one session, with every iteration's verdicts.
     Show {
@@ -37,9 +45,52 @@ pub fn run(ctx: &Context, cmd: OutcomesCommand) -> anyhow::Result<()> {
             rubric,
             since,
             criteria,
+            series,
+            bucket,
         } => {
             if let Some(agent) = &agent {
                 store.agent(agent)?;
+            }
+            if series {
+                let filter = reverie_engine::eval::series::SeriesFilter {
+                    agent,
+                    rubric,
+                    since,
+                    bucket: bucket.parse()?,
+                };
+                let all = reverie_engine::eval::series::outcome_series(store, &filter)?;
+                if ctx.json {
+                    return output::json(&all);
+                }
+                if all.is_empty() {
+                    println!("No graded runs yet. Run one: reverie run --agent NAME --rubric RUBRIC \"task\"");
+                }
+                for (i, s) in all.iter().enumerate() {
+                    if i > 0 {
+                        println!();
+                    }
+                    println!("{} · {}", s.agent, s.rubric);
+                    output::table(
+                        &["bucket", "outcomes", "pass rate", "mean score", "mean attempts", "sessions"],
+                        s.points
+                            .iter()
+                            .map(|p| {
+                                vec![
+                                    p.bucket.clone(),
+                                    p.outcomes.to_string(),
+                                    percent(p.pass_rate),
+                                    p.mean_score.map_or("-".into(), |m| format!("{m:.2}")),
+                                    format!("{:.1}", p.mean_attempts),
+                                    p.session_ids.join(", "),
+                                ]
+                            })
+                            .collect(),
+                    );
+                    for m in &s.markers {
+                        println!("  dream {} {} {} (bucket {})", m.dream_id, m.kind, output::short_time(&m.at), m.bucket);
+                    }
+                }
+                return Ok(());
             }
             let stats = store.outcome_stats(&OutcomeStatsFilter {
                 agent,

@@ -61,6 +61,16 @@ pub enum RubricCommand {
     Delete {
         name: String,
     },
+    /// Grade a past session's output k times against a rubric and show
+    /// which criteria the grader decides the same way every time.
+    Calibrate {
+        name: String,
+        #[arg(long, value_name = "ID")]
+        session: String,
+        /// How many times to grade (2..50).
+        #[arg(short = 'k', long, default_value_t = 5)]
+        k: u32,
+    },
     /// Grade a past session's output against a rubric, without running
     /// the agent again and without storing an outcome.
     Test {
@@ -229,6 +239,39 @@ pub fn run(ctx: &Context, cmd: RubricCommand) -> anyhow::Result<()> {
             store.delete_rubric(&name)?;
             if !ctx.json {
                 println!("Deleted rubric '{name}'.");
+            }
+        }
+        RubricCommand::Calibrate { name, session, k } => {
+            let runtime = Runtime::new(ctx.store()?.clone())?;
+            let tokio = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+            let cancel = tokio_util::sync::CancellationToken::new();
+            let r = tokio.block_on(reverie_engine::eval::calibrate::calibrate(&runtime, &name, &session, k, None, &cancel))?;
+            if ctx.json {
+                return output::json(&r);
+            }
+            println!(
+                "{} graded {} of {} times · agreement {:.0}% · ${:.4}",
+                r.rubric, r.graded, r.k, r.overall_agreement * 100.0, r.cost_usd
+            );
+            output::table(
+                &["criterion", "pass", "fail", "agreement", "score", "spread", "stable"],
+                r.criteria
+                    .iter()
+                    .map(|c| {
+                        vec![
+                            c.name.clone(),
+                            c.passes.to_string(),
+                            c.fails.to_string(),
+                            format!("{:.0}%", c.agreement * 100.0),
+                            format!("{:.2}", c.mean_score),
+                            format!("{:.2}–{:.2}", c.min_score, c.max_score),
+                            if c.stable { "yes".into() } else { "NO".into() },
+                        ]
+                    })
+                    .collect(),
+            );
+            for c in r.criteria.iter().filter_map(|c| c.advice.as_ref().map(|a| (c, a))) {
+                println!("{}: {}", c.0.name, c.1);
             }
         }
         RubricCommand::Test {

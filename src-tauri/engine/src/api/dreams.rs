@@ -21,7 +21,7 @@ namespace! {
     "dreams.cancel" => cancel(IdParam),
     "dreams.decide" => decide(DecideParams),
     "dreams.decide_all" => decide_all(DecideAllParams),
-    "dreams.apply" => apply(IdParam),
+    "dreams.apply" => apply(ApplyParams),
     "dreams.reject" => reject(IdParam),
     "dreams.revert" => revert(RevertParams),
     "dreams.revert_conflicts" => revert_conflicts(IdParam),
@@ -187,8 +187,30 @@ async fn decide_all(api: &Arc<Api>, p: DecideAllParams) -> Result<Vec<ProposalEd
     Ok(out)
 }
 
-async fn apply(api: &Arc<Api>, p: IdParam) -> Result<Value, ApiError> {
-    super::ok(crate::dream::apply_dream(&api.store, &p.id)?)
+#[derive(Deserialize, schemars::JsonSchema)]
+struct ApplyParams {
+    id: String,
+    /// The person saw the gate's regressions and applies anyway.
+    #[serde(default)]
+    force: Option<bool>,
+}
+
+/// Applies a staged dream, respecting its regression gate: refused while
+/// the checks run; when they regressed, `needs_confirmation` with the
+/// regressions until sent again with `force`.
+async fn apply(api: &Arc<Api>, p: ApplyParams) -> Result<Value, ApiError> {
+    use crate::eval::gate::{ApplyCheck, apply_check};
+    let force = p.force.unwrap_or(false);
+    match apply_check(&api.store, &p.id)? {
+        ApplyCheck::Regressed { message, .. } if !force => {
+            return Err(ApiError {
+                kind: "needs_confirmation",
+                message,
+            });
+        }
+        _ => {}
+    }
+    super::ok(crate::eval::gate::apply_reviewed(&api.store, &p.id, true)?)
 }
 
 async fn reject(api: &Arc<Api>, p: IdParam) -> Result<Value, ApiError> {

@@ -870,29 +870,40 @@ impl Dreamer {
         let mut held_for_review = None;
         let mut applied = false;
         let mut gate_note = Value::Null;
-        if wants_apply {
-            match needs_review(&store, &dream_row, &proposal)? {
-                Some(reason) => held_for_review = Some(format!("waiting for review: {reason}")),
-                // With an evaluation set, the regression gate decides.
-                None => match crate::eval::gate::gate_dream(&self.runtime, &dream.id, cancel).await? {
-                    None => {
-                        apply::apply_staged(&store, &dream_row, &proposal)?;
-                        // A fresh proposal has no rejected edit: all applied.
-                        for e in &mut proposal {
-                            if e.decision != crate::store::EditDecision::Rejected {
-                                e.decision = crate::store::EditDecision::Applied;
-                            }
+        if !proposal.is_empty() {
+            let review_reason = if wants_apply {
+                needs_review(&store, &dream_row, &proposal)?
+            } else {
+                None
+            };
+            let auto = wants_apply && review_reason.is_none();
+            // With an evaluation set, every staged proposal is gated; the
+            // gate applies it only when auto-apply is wanted and nothing
+            // got worse. Without one, nothing changes.
+            match crate::eval::gate::gate_dream(&self.runtime, &dream.id, auto, cancel).await? {
+                None if auto => {
+                    apply::apply_staged(&store, &dream_row, &proposal)?;
+                    // A fresh proposal has no rejected edit: all applied.
+                    for e in &mut proposal {
+                        if e.decision != crate::store::EditDecision::Rejected {
+                            e.decision = crate::store::EditDecision::Applied;
                         }
-                        applied = true;
                     }
-                    Some(gate) => {
-                        gate_note = crate::eval::gate::dream_note(&gate);
-                        applied = gate.applied();
+                    applied = true;
+                }
+                None => {}
+                Some(gate) => {
+                    gate_note = crate::eval::gate::dream_note(&gate);
+                    applied = gate.applied();
+                    if review_reason.is_none() {
                         held_for_review = gate.held_reason();
                         // The gate applied (or not) from the store: read back what it did.
                         proposal = store.proposal(&dream.id)?;
                     }
-                },
+                }
+            }
+            if let Some(reason) = review_reason {
+                held_for_review = Some(format!("waiting for review: {reason}"));
             }
         }
         report_stats.total_ms = started.elapsed().as_millis() as u64;

@@ -11,7 +11,6 @@
 
 use std::collections::{HashMap, HashSet};
 
-use rusqlite::params;
 use serde::{Deserialize, Serialize};
 
 use crate::dream::BlockedEdit;
@@ -19,7 +18,7 @@ use crate::store::{
     AuthorKind, Dream, DocumentVersion, EditDecision, EditOp, NewProposalEdit, ProposalEdit,
     WriteMeta,
 };
-use crate::{Error, Result, Store, ids, memory_path};
+use crate::{Error, Result, Store, memory_path};
 
 /// Calls `f(version_index, line)` for every line a version introduced
 /// (absent from the version before it), oldest version first. Deleted and
@@ -129,12 +128,7 @@ pub fn blame_at(
 /// The pinned lines of a document.
 pub fn pinned_lines(store: &Store, store_id: &str, path: &str) -> Result<HashSet<String>> {
     let path = memory_path::normalize(path)?;
-    let conn = store.conn();
-    let mut stmt =
-        conn.prepare_cached("SELECT line FROM pinned_lines WHERE store_id = ?1 AND path = ?2")?;
-    Ok(stmt
-        .query_map(params![store_id, path], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?)
+    Ok(store.pinned_lines(store_id, &path)?.into_iter().collect())
 }
 
 fn line_at(store: &Store, store_id: &str, path: &str, line: usize) -> Result<(String, String)> {
@@ -163,20 +157,7 @@ pub fn pin_line(store: &Store, store_id: &str, path: &str, line: usize, pinned: 
     if text.trim().is_empty() {
         return Err(Error::Invalid("an empty line cannot be pinned".into()));
     }
-    store.write(|tx| {
-        if pinned {
-            tx.execute(
-                "INSERT OR IGNORE INTO pinned_lines (store_id, path, line, created_at) VALUES (?1, ?2, ?3, ?4)",
-                params![store_id, path, text, ids::now()],
-            )?;
-        } else {
-            tx.execute(
-                "DELETE FROM pinned_lines WHERE store_id = ?1 AND path = ?2 AND line = ?3",
-                params![store_id, path, text],
-            )?;
-        }
-        Ok(())
-    })?;
+    store.set_line_pinned(store_id, &path, &text, pinned)?;
     Ok(blame(store, store_id, &path)?.swap_remove(line - 1))
 }
 
@@ -204,19 +185,7 @@ fn replace_line(
     let sha = crate::store::sha256_hex(content.as_bytes());
     let v = store.write_document(store_id, &path, &updated, &WriteMeta::user(reason).expecting(sha))?;
     // A pin follows its line when the user corrects it, and goes when it is forgotten.
-    store.write(|tx| {
-        tx.execute(
-            "UPDATE OR IGNORE pinned_lines SET line = COALESCE(?4, line) WHERE store_id = ?1 AND path = ?2 AND line = ?3",
-            params![store_id, path, old, with],
-        )?;
-        if with.is_none() {
-            tx.execute(
-                "DELETE FROM pinned_lines WHERE store_id = ?1 AND path = ?2 AND line = ?3",
-                params![store_id, path, old],
-            )?;
-        }
-        Ok(())
-    })?;
+    store.move_line_pin(store_id, &path, &old, with)?;
     Ok(v)
 }
 
@@ -324,15 +293,9 @@ pub fn drop_pinned_changes(store: &Store, dream_id: &str) -> Result<Vec<String>>
     if rejected.is_empty() {
         return Ok(notes);
     }
-    store.write(|tx| {
-        for id in &rejected {
-            tx.execute(
-                "UPDATE proposal_edits SET decision = 'rejected' WHERE id = ?1",
-                [id],
-            )?;
-        }
-        Ok(())
-    })?;
+    for id in &rejected {
+        store.decide_edit(id, EditDecision::Rejected)?;
+    }
     let mut progress = dream.progress.clone();
     if !progress.is_object() {
         progress = serde_json::json!({});

@@ -18,17 +18,16 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
-use rusqlite::{OptionalExtension, Row, params};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
 use super::view::{Layer, MEMORY_VIEW, MemoryView};
-use super::{GateSettings, list_tasks, mark_eval_session};
+use super::list_tasks;
 use crate::dream::{apply_dream, needs_review};
 use crate::runtime::{OutcomeOptions, Progress, ProgressSink, RunRequest, Runtime};
 use crate::store::{DreamStatus, OutcomeResult, ReviewState};
-use crate::{Error, Result, Store, ids};
+use crate::{Error, Result, Store};
 
 const LEASE_TTL: Duration = Duration::from_secs(60);
 const LEASE_RENEWAL: Duration = Duration::from_secs(15);
@@ -37,55 +36,7 @@ pub fn gate_lease(gate_id: &str) -> String {
     format!("gate:{gate_id}")
 }
 
-/// A task as the gate replays it, fixed when the gate starts.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct GateTask {
-    pub id: String,
-    pub version: i64,
-    pub name: String,
-    pub task: String,
-    pub rubric_id: String,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct Gate {
-    pub id: String,
-    pub agent_id: String,
-    pub dream_id: Option<String>,
-    /// `gate` (a dream's proposal) or `compare` (any two memory versions).
-    pub kind: String,
-    pub before: String,
-    pub after: String,
-    /// `running`, `passed`, `regressed`, `failed` or `canceled`.
-    pub status: String,
-    pub auto_apply: bool,
-    pub settings: GateSettings,
-    pub tasks: Vec<GateTask>,
-    pub summary: Value,
-    /// `applied` or `held` for a dream's gate once decided.
-    pub decision: Option<String>,
-    pub error: Option<String>,
-    pub created_at: String,
-    pub finished_at: Option<String>,
-}
-
-/// One task on one side.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct RunRecord {
-    pub task_id: String,
-    pub side: String,
-    pub status: String,
-    pub session_id: Option<String>,
-    pub outcome_id: Option<String>,
-    pub result: Option<String>,
-    pub passed: Option<bool>,
-    pub score: Option<f64>,
-    pub attempts: i64,
-    pub tokens: i64,
-    pub cost_usd: f64,
-    pub ms: i64,
-    pub error: Option<String>,
-}
+pub use crate::store::evals::{Gate, GateTask, RunRecord};
 
 /// A task's two sides side by side.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -200,11 +151,7 @@ fn layers_for(store: &Arc<Store>, store_id: &str, spec: &str) -> Result<HashMap<
         "" if arg == "current" => Ok(layers),
         "proposal" => proposal_layers(store, store_id, arg),
         "before" | "after" => {
-            let (first, last): (Option<i64>, Option<i64>) = store.conn().query_row(
-                "SELECT MIN(rowid), MAX(rowid) FROM document_versions WHERE dream_id = ?1",
-                [arg],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )?;
+            let (first, last) = store.dream_version_span(arg)?;
             match (kind, first, last) {
                 ("before", Some(f), _) => point(f - 1),
                 ("after", _, Some(l)) => point(l),
@@ -236,36 +183,16 @@ fn layers_for(store: &Arc<Store>, store_id: &str, spec: &str) -> Result<HashMap<
 }
 
 fn version_rowid(store: &Store, id: &str) -> Result<i64> {
-    store
-        .conn()
-        .query_row("SELECT rowid FROM document_versions WHERE id = ?1", [id], |r| r.get(0))
-        .optional()?
-        .ok_or_else(|| Error::not_found("document version", id))
+    store.version_rowid(id)
 }
 
 fn time_rowid(store: &Store, at: &str) -> Result<i64> {
-    Ok(store
-        .conn()
-        .query_row(
-            "SELECT COALESCE(MAX(rowid), 0) FROM document_versions WHERE created_at <= ?1",
-            [at],
-            |r| r.get(0),
-        )?)
+    store.version_rowid_at(at)
 }
 
 /// The store as it was right after the version with this rowid.
 fn snapshot_at(store: &Store, store_id: &str, rowid: i64) -> Result<Layer> {
-    let conn = store.conn();
-    let mut stmt = conn.prepare_cached(
-        "SELECT v.path, v.content, v.op FROM documents d JOIN document_versions v ON v.document_id = d.id
-         WHERE d.store_id = ?1 AND v.rowid = (SELECT MAX(v2.rowid) FROM document_versions v2
-                                              WHERE v2.document_id = d.id AND v2.rowid <= ?2)",
-    )?;
-    let rows = stmt
-        .query_map(params![store_id, rowid], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?, r.get::<_, String>(2)?))
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let rows = store.documents_at_rowid(store_id, rowid)?;
     let mut layer = Layer {
         replaces_base: true,
         docs: BTreeMap::new(),
@@ -290,97 +217,24 @@ fn proposal_layers(store: &Arc<Store>, store_id: &str, dream_id: &str) -> Result
 
 // --- Records -------------------------------------------------------------------
 
-const GATE_COLUMNS: &str = "id, agent_id, dream_id, kind, before_spec, after_spec, status, auto_apply, settings, tasks, summary, decision, error, created_at, finished_at";
-
-fn gate_from_row(r: &Row<'_>) -> rusqlite::Result<Gate> {
-    let json = |i: usize| -> rusqlite::Result<Value> {
-        Ok(serde_json::from_str(&r.get::<_, String>(i)?).unwrap_or(Value::Null))
-    };
-    Ok(Gate {
-        id: r.get(0)?,
-        agent_id: r.get(1)?,
-        dream_id: r.get(2)?,
-        kind: r.get(3)?,
-        before: r.get(4)?,
-        after: r.get(5)?,
-        status: r.get(6)?,
-        auto_apply: r.get(7)?,
-        settings: serde_json::from_value(json(8)?).unwrap_or(GateSettings {
-            tolerance: super::DEFAULT_TOLERANCE,
-            budget_tokens: None,
-            budget_usd: None,
-            budget_seconds: None,
-            concurrency: super::DEFAULT_CONCURRENCY,
-        }),
-        tasks: serde_json::from_value(json(9)?).unwrap_or_default(),
-        summary: json(10)?,
-        decision: r.get(11)?,
-        error: r.get(12)?,
-        created_at: r.get(13)?,
-        finished_at: r.get(14)?,
-    })
-}
-
 pub fn gate(store: &Store, id: &str) -> Result<Gate> {
-    store
-        .conn()
-        .query_row(&format!("SELECT {GATE_COLUMNS} FROM eval_gates WHERE id = ?1"), [id], gate_from_row)
-        .optional()?
-        .ok_or_else(|| Error::not_found("gate", id))
+    store.gate(id)
 }
 
 /// Gates of an agent (or all), newest first.
 pub fn list_gates(store: &Store, agent: Option<&str>, limit: usize) -> Result<Vec<Gate>> {
     let agent_id = agent.map(|a| store.agent(a)).transpose()?.map(|a| a.id);
-    let conn = store.conn();
-    let mut stmt = conn.prepare(&format!(
-        "SELECT {GATE_COLUMNS} FROM eval_gates WHERE (?1 IS NULL OR agent_id = ?1) ORDER BY created_at DESC, id DESC LIMIT ?2"
-    ))?;
-    Ok(stmt
-        .query_map(params![agent_id, limit as i64], gate_from_row)?
-        .collect::<rusqlite::Result<_>>()?)
+    store.gates(agent_id.as_deref(), limit)
 }
 
 /// The newest gate of a dream.
 pub fn gate_for_dream(store: &Store, dream_id: &str) -> Result<Option<GateReport>> {
-    let id: Option<String> = store
-        .conn()
-        .query_row(
-            "SELECT id FROM eval_gates WHERE dream_id = ?1 ORDER BY created_at DESC, id DESC LIMIT 1",
-            [dream_id],
-            |r| r.get(0),
-        )
-        .optional()?;
+    let id = store.newest_gate_of_dream(dream_id)?;
     id.map(|id| gate_report(store, &id)).transpose()
 }
 
-fn run_from_row(r: &Row<'_>) -> rusqlite::Result<RunRecord> {
-    Ok(RunRecord {
-        task_id: r.get(0)?,
-        side: r.get(1)?,
-        status: r.get(2)?,
-        session_id: r.get(3)?,
-        outcome_id: r.get(4)?,
-        result: r.get(5)?,
-        passed: r.get(6)?,
-        score: r.get(7)?,
-        attempts: r.get(8)?,
-        tokens: r.get(9)?,
-        cost_usd: r.get(10)?,
-        ms: r.get(11)?,
-        error: r.get(12)?,
-    })
-}
-
 pub fn gate_runs(store: &Store, gate_id: &str) -> Result<Vec<RunRecord>> {
-    let conn = store.conn();
-    let mut stmt = conn.prepare_cached(
-        "SELECT task_id, side, status, session_id, outcome_id, result, passed, score, attempts, tokens, cost_usd, ms, error
-         FROM eval_runs WHERE gate_id = ?1",
-    )?;
-    Ok(stmt
-        .query_map([gate_id], run_from_row)?
-        .collect::<rusqlite::Result<_>>()?)
+    store.gate_runs(gate_id)
 }
 
 /// The gate's results as they stand (partial while it runs).
@@ -475,21 +329,17 @@ fn create_gate(
             agent.name
         )));
     }
-    let id = ids::new_id();
-    let settings = GateSettings::for_agent(agent);
-    store.write(|tx| {
-        tx.execute(
-            "INSERT INTO eval_gates (id, agent_id, dream_id, kind, before_spec, after_spec, status, auto_apply, settings, tasks, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'running', ?7, ?8, ?9, ?10)",
-            params![
-                id, agent.id, dream_id, kind, before, after, auto_apply,
-                serde_json::to_string(&settings).unwrap_or_default(),
-                serde_json::to_string(&tasks).unwrap_or_default(), ids::now()
-            ],
-        )?;
-        Ok(())
-    })?;
-    gate(store, &id)
+    let settings = super::GateSettings::for_agent(agent);
+    store.insert_gate(&crate::store::evals::NewGate {
+        agent_id: &agent.id,
+        dream_id,
+        kind,
+        before,
+        after,
+        auto_apply,
+        settings: &settings,
+        tasks: &tasks,
+    })
 }
 
 /// Creates the regression gate of a completed dream with a staged
@@ -527,28 +377,11 @@ fn own_store(agent: &crate::store::Agent) -> Result<String> {
 }
 
 fn set_run(store: &Store, gate_id: &str, r: &RunRecord) -> Result<()> {
-    store.write(|tx| {
-        tx.execute(
-            "INSERT INTO eval_runs (gate_id, task_id, side, status, session_id, outcome_id, result, passed, score, attempts, tokens, cost_usd, ms, error)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
-             ON CONFLICT(gate_id, task_id, side) DO UPDATE SET status = excluded.status, session_id = excluded.session_id,
-               outcome_id = excluded.outcome_id, result = excluded.result, passed = excluded.passed, score = excluded.score,
-               attempts = excluded.attempts, tokens = excluded.tokens, cost_usd = excluded.cost_usd, ms = excluded.ms, error = excluded.error",
-            params![gate_id, r.task_id, r.side, r.status, r.session_id, r.outcome_id, r.result, r.passed, r.score,
-                    r.attempts, r.tokens, r.cost_usd, r.ms, r.error],
-        )?;
-        Ok(())
-    })
+    store.set_gate_run(gate_id, r)
 }
 
 fn finish_gate(store: &Store, id: &str, status: &str, summary: &Value, decision: Option<&str>, error: Option<&str>) -> Result<()> {
-    store.write(|tx| {
-        tx.execute(
-            "UPDATE eval_gates SET status = ?2, summary = ?3, decision = ?4, error = ?5, finished_at = ?6 WHERE id = ?1",
-            params![id, status, summary.to_string(), decision, error, ids::now()],
-        )?;
-        Ok(())
-    })
+    store.finish_gate(id, status, summary, decision, error)
 }
 
 // --- Running --------------------------------------------------------------------
@@ -569,10 +402,7 @@ pub fn cancel_gate(store: &Store, gate_id: &str) -> Result<Gate> {
     if g.status == "running" && !store.lease_is_held(&gate_lease(gate_id))? {
         finish_gate(store, gate_id, "canceled", &g.summary, held(&g), Some("canceled; memory was not changed"))?;
     } else if g.status == "running" {
-        store.write(|tx| {
-            tx.execute("UPDATE eval_gates SET error = 'cancel requested' WHERE id = ?1", [gate_id])?;
-            Ok(())
-        })?;
+        store.request_gate_cancel(gate_id)?;
     }
     gate(store, gate_id)
 }
@@ -587,12 +417,7 @@ fn held(g: &Gate) -> Option<&'static str> {
 /// never changed — and can be run again with [`run_gate`]. Call at start-up.
 pub fn recover_gates(runtime: &Runtime, resume: bool) -> Result<Vec<String>> {
     let store = runtime.store();
-    let stuck: Vec<String> = {
-        let conn = store.conn();
-        let mut stmt = conn.prepare("SELECT id FROM eval_gates WHERE status = 'running'")?;
-        stmt.query_map([], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?
-    };
+    let stuck = store.running_gate_ids()?;
     let mut found = Vec::new();
     for id in stuck {
         if store.lease_is_held(&gate_lease(&id))? {
@@ -640,13 +465,7 @@ pub async fn run_gate(
         return Err(Error::Conflict(format!("gate {gate_id} is already running")));
     }
     // A failed or canceled gate that is run again resumes.
-    store.write(|tx| {
-        tx.execute(
-            "UPDATE eval_gates SET status = 'running', error = NULL, finished_at = NULL WHERE id = ?1 AND status IN ('failed', 'canceled')",
-            [gate_id],
-        )?;
-        Ok(())
-    })?;
+    store.reopen_gate(gate_id)?;
     running()
         .lock()
         .unwrap_or_else(|p| p.into_inner())
@@ -795,13 +614,7 @@ async fn gate_body(
                 done,
                 runs: runs_total,
             });
-            store.write(|tx| {
-                tx.execute(
-                    "UPDATE eval_gates SET summary = json_set(summary, '$.done', ?2, '$.runs', ?3) WHERE id = ?1",
-                    params![gate_id, done as i64, runs_total as i64],
-                )?;
-                Ok(())
-            })?;
+            store.set_gate_done_count(gate_id, done, runs_total)?;
             Ok::<(), Error>(())
         }
     });
@@ -922,7 +735,7 @@ async fn run_one(
         error: None,
     };
     set_run(&store, gate_id, &record)?;
-    let view = Arc::new(MemoryView::with_layers(store.clone(), layers));
+    let view = Arc::new(MemoryView::with_layers(store.clone(), layers).for_gate(gate_id));
     let sink = {
         let (store, gate_id, task_id, side, progress) = (
             store.clone(),
@@ -933,15 +746,9 @@ async fn run_one(
         );
         ProgressSink::new(move |p| {
             if let Progress::SessionStarted { session_id, parent_id, .. } = p {
-                let _ = mark_eval_session(&store, &session_id, Some(&gate_id));
+                // The session was created marked (eval::create_session).
                 if parent_id.is_none() {
-                    let _ = store.write(|tx| {
-                        tx.execute(
-                            "UPDATE eval_runs SET session_id = ?4 WHERE gate_id = ?1 AND task_id = ?2 AND side = ?3",
-                            params![gate_id, task_id, side, session_id],
-                        )?;
-                        Ok(())
-                    });
+                    let _ = store.set_gate_run_session(&gate_id, &task_id, &side, &session_id);
                     progress.emit(GateProgress::RunStarted {
                         gate_id: gate_id.clone(),
                         task_id: task_id.clone(),
@@ -996,18 +803,20 @@ async fn run_one(
 }
 
 /// The dream's hook: when the agent has an evaluation set, gate the
-/// proposal before it is applied (the gate applies it when nothing got
-/// worse). `None` when there is no evaluation set — apply as before.
+/// staged proposal. With `auto_apply` the gate applies it when nothing got
+/// worse; without, the gate's result waits for the user's review. `None`
+/// when there is no evaluation set — the dream goes on as before.
 pub async fn gate_dream(
     runtime: &Runtime,
     dream_id: &str,
+    auto_apply: bool,
     cancel: &CancellationToken,
 ) -> Result<Option<GateReport>> {
     let dream = runtime.store().dream(dream_id)?;
     if list_tasks(runtime.store(), &dream.agent_id)?.is_empty() {
         return Ok(None);
     }
-    let g = start_gate(runtime.store(), dream_id, true)?;
+    let g = start_gate(runtime.store(), dream_id, auto_apply)?;
     run_gate(runtime, &g.id, cancel.child_token(), GateProgressSink::none())
         .await
         .map(Some)
@@ -1024,4 +833,65 @@ fn short_task(task: &str, index: usize) -> String {
         out.push('…');
     }
     format!("“{out}”")
+}
+
+/// Whether the user may apply a dream now, as its newest gate says.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ApplyCheck {
+    /// No gate, or one that passed, failed or was canceled.
+    Clear,
+    /// The gate still runs (in this or another process).
+    Running { gate_id: String },
+    /// The gate found the proposal makes things worse; `message` lists the
+    /// regressions and asks for confirmation.
+    Regressed { gate_id: String, message: String },
+}
+
+pub const STILL_RUNNING: &str = "the checks are still running; wait for them or cancel them";
+
+/// What the dream's newest gate says about applying it. A gate marked
+/// running whose process stopped (its lease is free) does not block.
+pub fn apply_check(store: &Store, dream_id: &str) -> Result<ApplyCheck> {
+    let Some(report) = gate_for_dream(store, dream_id)? else {
+        return Ok(ApplyCheck::Clear);
+    };
+    let id = report.gate.id.clone();
+    Ok(match report.gate.status.as_str() {
+        "running" if store.lease_is_held(&gate_lease(&id))? || running_here(&id) => {
+            ApplyCheck::Running { gate_id: id }
+        }
+        "regressed" => {
+            let why = if report.regressions.is_empty() {
+                format!(
+                    "the mean score fell from {:.2} to {:.2}, more than the tolerance of {:.2}",
+                    report.mean_before, report.mean_after, report.gate.settings.tolerance
+                )
+            } else {
+                report.regressions.join("; ")
+            };
+            ApplyCheck::Regressed {
+                gate_id: id,
+                message: format!("The checks got worse with this dream: {why}. Apply it anyway?"),
+            }
+        }
+        _ => ApplyCheck::Clear,
+    })
+}
+
+fn running_here(gate_id: &str) -> bool {
+    running()
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .contains_key(gate_id)
+}
+
+/// Applies a dream the user chose, respecting its gate: refused while the
+/// gate runs, and when it regressed unless `force`. The refusals are
+/// [`Error::Conflict`]s whose message says what to do.
+pub fn apply_reviewed(store: &Store, dream_id: &str, force: bool) -> Result<crate::store::Dream> {
+    match apply_check(store, dream_id)? {
+        ApplyCheck::Running { .. } => Err(Error::Conflict(STILL_RUNNING.into())),
+        ApplyCheck::Regressed { message, .. } if !force => Err(Error::Conflict(message)),
+        _ => apply_dream(store, dream_id),
+    }
 }

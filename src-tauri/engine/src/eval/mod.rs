@@ -17,29 +17,13 @@ pub mod gate;
 pub mod series;
 pub mod view;
 
-use rusqlite::{OptionalExtension, Row, params};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::store::Agent;
-use crate::{Error, Result, Store, ids};
+use crate::{Error, Result, Store};
 
-/// One task of an agent's evaluation set.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct EvalTask {
-    pub id: String,
-    pub agent_id: String,
-    /// 1-based order in the set.
-    pub position: i64,
-    pub name: String,
-    pub task: String,
-    pub rubric_id: String,
-    pub rubric_name: String,
-    pub source_session_id: Option<String>,
-    pub version: i64,
-    pub created_at: String,
-    pub updated_at: String,
-}
+pub use crate::store::evals::{DEFAULT_CONCURRENCY, DEFAULT_TOLERANCE, EvalTask, GateSettings};
 
 /// A new task for the set.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -59,50 +43,14 @@ pub struct EvalTaskUpdate {
     pub rubric: Option<String>,
 }
 
-const TASK_COLUMNS: &str = "t.id, t.agent_id, t.position, t.name, t.task, t.rubric_id, r.name, \
-    t.source_session_id, t.version, t.created_at, t.updated_at";
-
-fn task_from_row(r: &Row<'_>) -> rusqlite::Result<EvalTask> {
-    Ok(EvalTask {
-        id: r.get(0)?,
-        agent_id: r.get(1)?,
-        position: r.get(2)?,
-        name: r.get(3)?,
-        task: r.get(4)?,
-        rubric_id: r.get(5)?,
-        rubric_name: r.get(6)?,
-        source_session_id: r.get(7)?,
-        version: r.get(8)?,
-        created_at: r.get(9)?,
-        updated_at: r.get(10)?,
-    })
-}
-
 /// The agent's evaluation set, in order.
 pub fn list_tasks(store: &Store, agent: &str) -> Result<Vec<EvalTask>> {
     let agent = store.agent(agent)?;
-    let conn = store.conn();
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {TASK_COLUMNS} FROM eval_tasks t JOIN rubrics r ON r.id = t.rubric_id
-         WHERE t.agent_id = ?1 ORDER BY t.position, t.created_at"
-    ))?;
-    Ok(stmt
-        .query_map([&agent.id], task_from_row)?
-        .collect::<rusqlite::Result<_>>()?)
+    store.eval_tasks(&agent.id)
 }
 
 pub fn task(store: &Store, id: &str) -> Result<EvalTask> {
-    store
-        .conn()
-        .query_row(
-            &format!(
-                "SELECT {TASK_COLUMNS} FROM eval_tasks t JOIN rubrics r ON r.id = t.rubric_id WHERE t.id = ?1"
-            ),
-            [id],
-            task_from_row,
-        )
-        .optional()?
-        .ok_or_else(|| Error::not_found("evaluation task", id))
+    store.eval_task(id)
 }
 
 /// Adds a task written by the user at the end of the set.
@@ -114,14 +62,7 @@ pub fn add_task(store: &Store, agent: &str, new: &NewEvalTask) -> Result<EvalTas
 /// of its agent's set.
 pub fn task_from_session(store: &Store, session_id: &str, name: Option<&str>) -> Result<EvalTask> {
     let session = store.session(session_id)?;
-    let rubric_id: Option<String> = store
-        .conn()
-        .query_row(
-            "SELECT rubric_id FROM outcomes WHERE session_id = ?1 ORDER BY created_at DESC LIMIT 1",
-            [session_id],
-            |r| r.get(0),
-        )
-        .optional()?;
+    let rubric_id = store.graded_rubric_of(session_id)?;
     let rubric_id = rubric_id.ok_or_else(|| {
         Error::Invalid(format!(
             "session {session_id} was not graded against a rubric; give the task a rubric with `reverie eval add`"
@@ -148,22 +89,7 @@ fn insert_task(
         ));
     }
     let rubric = store.rubric(&new.rubric)?;
-    let id = ids::new_id();
-    store.write(|tx| {
-        let position: i64 = tx.query_row(
-            "SELECT COALESCE(MAX(position), 0) + 1 FROM eval_tasks WHERE agent_id = ?1",
-            [&agent.id],
-            |r| r.get(0),
-        )?;
-        let now = ids::now();
-        tx.execute(
-            "INSERT INTO eval_tasks (id, agent_id, position, name, task, rubric_id, source_session_id, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
-            params![id, agent.id, position, new.name, new.task, rubric.id, source, now],
-        )?;
-        Ok(())
-    })?;
-    task(store, &id)
+    store.insert_eval_task(&agent.id, &new.name, &new.task, &rubric.id, source)
 }
 
 /// Edits a task; its version goes up.
@@ -177,14 +103,8 @@ pub fn update_task(store: &Store, id: &str, update: &EvalTaskUpdate) -> Result<E
     if text.trim().is_empty() {
         return Err(Error::Invalid("the task is empty".into()));
     }
-    store.write(|tx| {
-        tx.execute(
-            "UPDATE eval_tasks SET name = ?2, task = ?3, rubric_id = ?4, version = version + 1, updated_at = ?5 WHERE id = ?1",
-            params![id, update.name.clone().unwrap_or(current.name.clone()), text, rubric_id, ids::now()],
-        )?;
-        Ok(())
-    })?;
-    task(store, id)
+    let name = update.name.clone().unwrap_or(current.name.clone());
+    store.update_eval_task(id, &name, &text, &rubric_id)
 }
 
 /// Moves a task to `position` (1-based) in its set.
@@ -195,15 +115,7 @@ pub fn move_task(store: &Store, id: &str, position: i64) -> Result<Vec<EvalTask>
     let t = all.remove(from);
     let to = (position.max(1) as usize - 1).min(all.len());
     all.insert(to, t);
-    store.write(|tx| {
-        for (i, t) in all.iter().enumerate() {
-            tx.execute(
-                "UPDATE eval_tasks SET position = ?2 WHERE id = ?1",
-                params![t.id, i as i64 + 1],
-            )?;
-        }
-        Ok(())
-    })?;
+    store.order_eval_tasks(&all.iter().map(|t| t.id.clone()).collect::<Vec<_>>())?;
     list_tasks(store, &current.agent_id)
 }
 
@@ -215,54 +127,35 @@ pub fn remove_task(store: &Store, agent: &str, id_or_position: &str) -> Result<E
         .find(|t| t.id == id_or_position || t.position.to_string() == id_or_position)
         .cloned()
         .ok_or_else(|| Error::not_found("evaluation task", id_or_position))?;
-    store.write(|tx| {
-        tx.execute("DELETE FROM eval_tasks WHERE id = ?1", [&found.id])?;
-        Ok(())
-    })?;
+    store.delete_eval_task(&found.id)?;
     Ok(found)
 }
 
 /// Marks a session as an evaluation session: dreams never review it and
 /// normal stats leave it out.
 pub fn mark_eval_session(store: &Store, session_id: &str, gate_id: Option<&str>) -> Result<()> {
-    store.write(|tx| {
-        tx.execute(
-            "INSERT OR IGNORE INTO eval_sessions (session_id, gate_id) VALUES (?1, ?2)",
-            params![session_id, gate_id],
-        )?;
-        // A dream must never read it: it counts as reviewed already.
-        Ok(())
-    })
+    // A dream must never read it: it counts as reviewed already.
+    store.mark_eval_session(session_id, gate_id)
 }
 
 pub fn is_eval_session(store: &Store, session_id: &str) -> Result<bool> {
-    Ok(store
-        .conn()
-        .query_row(
-            "SELECT 1 FROM eval_sessions WHERE session_id = ?1",
-            [session_id],
-            |_| Ok(()),
-        )
-        .optional()?
-        .is_some())
+    store.is_eval_session(session_id)
+}
+
+/// Creates a session for the runtime: inside a gate's run (a memory view
+/// that names its gate) it is marked as an evaluation session in the same
+/// transaction, so a kill never leaves an unmarked gate session.
+pub fn create_session(store: &Store, new: &crate::store::NewSession) -> Result<crate::store::Session> {
+    match view::current_view().and_then(|v| v.gate_id().map(str::to_string)) {
+        Some(gate_id) => store.create_eval_session(new, Some(&gate_id)),
+        None => store.create_session(new),
+    }
 }
 
 /// The gate's settings for an agent (agent `settings` keys, like
 /// `context_tokens`): `gate_tolerance` (mean score may drop by at most
 /// this, default 0.02), `gate_budget_tokens`, `gate_budget_usd`,
 /// `gate_budget_seconds`, `gate_concurrency` (default 2).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct GateSettings {
-    pub tolerance: f64,
-    pub budget_tokens: Option<i64>,
-    pub budget_usd: Option<f64>,
-    pub budget_seconds: Option<u64>,
-    pub concurrency: usize,
-}
-
-pub const DEFAULT_TOLERANCE: f64 = 0.02;
-pub const DEFAULT_CONCURRENCY: usize = 2;
-
 impl GateSettings {
     pub fn for_agent(agent: &Agent) -> Self {
         let s = &agent.settings;

@@ -128,6 +128,16 @@ pub fn current_view() -> Option<Arc<MemoryView>> {
     MEMORY_VIEW.try_with(|v| v.clone()).ok()
 }
 
+/// `fut` run inside `view` (as is, without one). Work that may move to
+/// another task (a subagent's run) takes the view along with this, since a
+/// task-local does not follow `tokio::spawn`.
+pub async fn within<F: std::future::Future>(view: Option<Arc<MemoryView>>, fut: F) -> F::Output {
+    match view {
+        Some(v) => MEMORY_VIEW.scope(v, fut).await,
+        None => fut.await,
+    }
+}
+
 /// One store's layer: paths written (`Some`) or deleted (`None`) in the
 /// view. With `replaces_base` the layer is the whole store (a past state)
 /// and the live documents are not read at all.
@@ -142,6 +152,8 @@ pub struct MemoryView {
     store: Arc<Store>,
     layers: Mutex<HashMap<String, Layer>>,
     writes: std::sync::atomic::AtomicUsize,
+    /// The gate whose run this is: sessions created in it are marked.
+    gate: Option<String>,
 }
 
 impl MemoryView {
@@ -151,6 +163,7 @@ impl MemoryView {
             store,
             layers: Mutex::new(HashMap::new()),
             writes: Default::default(),
+            gate: None,
         }
     }
 
@@ -160,7 +173,18 @@ impl MemoryView {
             store,
             layers: Mutex::new(layers),
             writes: Default::default(),
+            gate: None,
         }
+    }
+
+    /// The view of a run of gate `gate_id`.
+    pub fn for_gate(mut self, gate_id: &str) -> Self {
+        self.gate = Some(gate_id.to_string());
+        self
+    }
+
+    pub fn gate_id(&self) -> Option<&str> {
+        self.gate.as_deref()
     }
 
     /// Writes the run made into the view (never into the store).

@@ -410,7 +410,7 @@ impl Runtime {
         progress: ProgressSink,
     ) -> Result<RunResult> {
         let agent = self.store.agent(&request.agent)?;
-        let session = self.store.create_session(&NewSession {
+        let session = crate::eval::create_session(&self.store, &NewSession {
             agent_id: agent.id.clone(),
             task: request.task.clone(),
             parent_id: None,

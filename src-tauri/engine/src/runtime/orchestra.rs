@@ -218,10 +218,16 @@ impl ToolHandler for Delegate {
             return ToolOutput::error("Give at least one task.");
         }
         let team = &self.0;
+        // An evaluation run's memory view goes with each teammate's run.
+        let view = crate::eval::view::current_view();
         let runs = input.tasks.into_iter().map(|a| {
             let team = team.clone();
             let cancel = cancel.child_token();
-            async move { (a.agent.clone(), team.run_child(a, cancel).await) }
+            let view = view.clone();
+            async move {
+                let agent = a.agent.clone();
+                (agent, crate::eval::view::within(view, team.run_child(a, cancel)).await)
+            }
         });
         let results = futures_util::future::join_all(runs).await;
         let failed = results.iter().filter(|(_, r)| r.is_err()).count();
@@ -295,8 +301,7 @@ impl TeamInner {
                 (id.clone(), messages, turns)
             }
             None => {
-                let session = store
-                    .create_session(&NewSession {
+                let session = crate::eval::create_session(&store, &NewSession {
                         agent_id: member.id.clone(),
                         task: a.task.clone(),
                         parent_id: Some(self.lead_session.clone()),

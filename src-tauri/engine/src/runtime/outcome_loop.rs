@@ -335,7 +335,7 @@ impl Runtime {
             ));
         }
         let grader = self.grader_for(&agent, &options);
-        let session = self.store.create_session(&NewSession {
+        let session = crate::eval::create_session(&self.store, &NewSession {
             agent_id: agent.id.clone(),
             task: request.task.clone(),
             parent_id: None,

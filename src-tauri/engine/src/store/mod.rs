@@ -23,6 +23,7 @@
 pub mod agents;
 mod cached_sql;
 pub mod dreams;
+pub mod evals;
 pub mod imports;
 pub mod leases;
 pub mod links;

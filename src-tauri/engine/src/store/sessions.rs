@@ -443,31 +443,7 @@ impl Store {
     /// Starts a session (status `running`) and claims its lease for this process.
     pub fn create_session(&self, new: &NewSession) -> Result<Session> {
         let id = ids::new_id();
-        self.write(|tx| {
-            let root: String = match &new.parent_id {
-                Some(parent) => tx
-                    .query_row_cached(
-                        "SELECT root_id FROM sessions WHERE id = ?1",
-                        [parent],
-                        |r| r.get(0),
-                    )
-                    .optional()?
-                    .ok_or_else(|| Error::not_found("session", parent.clone()))?,
-                None => id.clone(),
-            };
-            tx.execute_cached(
-                "INSERT INTO sessions (id, agent_id, parent_id, root_id, task, status, started_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, 'running', ?6)",
-                params![id, new.agent_id, new.parent_id, root, new.task, ids::now()],
-            )
-            .map_err(|e| match e.sqlite_error_code() {
-                Some(rusqlite::ffi::ErrorCode::ConstraintViolation) => {
-                    Error::not_found("agent", new.agent_id.clone())
-                }
-                _ => Error::Sqlite(e),
-            })?;
-            super::leases::take_new_lease_in(tx, &session_lease(&id), SESSION_LEASE_TTL)
-        })?;
+        self.write(|tx| insert_session_in(tx, &id, new))?;
         self.session(&id)
     }
 
@@ -911,4 +887,31 @@ impl Store {
     pub fn renew_session_lease(&self, id: &str) -> Result<bool> {
         self.renew_lease(&session_lease(id), SESSION_LEASE_TTL)
     }
+}
+
+/// Inserts a running session (and takes its lease) inside `tx`.
+pub(super) fn insert_session_in(tx: &rusqlite::Transaction<'_>, id: &str, new: &NewSession) -> Result<()> {
+    let root: String = match &new.parent_id {
+        Some(parent) => tx
+            .query_row_cached(
+                "SELECT root_id FROM sessions WHERE id = ?1",
+                [parent],
+                |r| r.get(0),
+            )
+            .optional()?
+            .ok_or_else(|| Error::not_found("session", parent.clone()))?,
+        None => id.to_string(),
+    };
+    tx.execute_cached(
+        "INSERT INTO sessions (id, agent_id, parent_id, root_id, task, status, started_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, 'running', ?6)",
+        params![id, new.agent_id, new.parent_id, root, new.task, ids::now()],
+    )
+    .map_err(|e| match e.sqlite_error_code() {
+        Some(rusqlite::ffi::ErrorCode::ConstraintViolation) => {
+            Error::not_found("agent", new.agent_id.clone())
+        }
+        _ => Error::Sqlite(e),
+    })?;
+    super::leases::take_new_lease_in(tx, &session_lease(id), SESSION_LEASE_TTL)
 }

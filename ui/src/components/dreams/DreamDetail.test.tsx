@@ -127,4 +127,33 @@ describe('DreamDetail', () => {
     await userEvent.setup().click(await screen.findByRole('button', { name: 'Apply 2 accepted changes' }))
     expect(await screen.findByRole('alert')).toHaveTextContent('reject that edit, or run a new dream')
   })
+
+  test('a regressed gate asks before applying; Apply anyway sends force', async () => {
+    bridge.answers.set('dreams.get', { body: detail(['accepted', 'accepted']) })
+    bridge.answers.set('dreams.apply', (params) =>
+      (params as { force?: boolean }).force
+        ? { body: {} }
+        : {
+            status: 409,
+            body: { error: { kind: 'needs_confirmation', message: 'The checks got worse with this dream: vacation passed before and fails after (score 1.00 → 0.00). Apply it anyway?' } },
+          },
+    )
+    const onChanged = vi.fn()
+    render(
+      <MemoryRouter>
+        <DreamDetail id="D1" refresh={0} onChanged={onChanged} />
+      </MemoryRouter>,
+    )
+    const user = userEvent.setup()
+    await user.click(await screen.findByRole('button', { name: 'Apply 2 accepted changes' }))
+    const ask = await screen.findByTestId('apply-confirm')
+    expect(ask).toHaveTextContent('vacation passed before and fails after')
+    expect(screen.queryByRole('alert')).toBeNull()
+    expect(onChanged).not.toHaveBeenCalled()
+    await user.click(within(ask).getByRole('button', { name: 'Apply anyway' }))
+    await screen.findByText(/despite the regressions/)
+    expect(bridge.calls.filter((c) => c.method === 'dreams.apply').map((c) => c.params)).toEqual([{ id: 'D1' }, { id: 'D1', force: true }])
+    expect(onChanged).toHaveBeenCalled()
+    expect(screen.queryByTestId('apply-confirm')).toBeNull()
+  })
 })

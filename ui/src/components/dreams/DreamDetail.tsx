@@ -2,7 +2,9 @@
  * One dream: its facts (model, sessions, tokens, cost), the proposal as a
  * diff of the memory store change by change, decisions (one by one or all
  * at once), the regression gate (the agent's checks before and after the
- * dream), Apply, Discard, and Revert once applied.
+ * dream), Apply, Discard, and Revert once applied. When the gate found the
+ * dream makes things worse, Apply asks again with the regressions and
+ * "Apply anyway" sends force.
  */
 import { useCallback, useEffect, useId, useState } from 'react'
 import { ApiError, call, type DreamDetail as Detail } from '../../api'
@@ -29,6 +31,8 @@ export function DreamDetail({ id, refresh, onChanged }: DreamDetailProps) {
   const [note, setNote] = useState<string>()
   const [busy, setBusy] = useState(false)
   const [reverting, setReverting] = useState(false)
+  // The engine's needs_confirmation sentence (the gate's regressions).
+  const [confirm, setConfirm] = useState<string>()
   const titles = useSessionTitles(detail?.agent)
 
   const load = useCallback(() => {
@@ -42,6 +46,24 @@ export function DreamDetail({ id, refresh, onChanged }: DreamDetailProps) {
   }, [id])
 
   useEffect(load, [load, refresh])
+
+  const apply = async (force: boolean, done: string) => {
+    setConfirm(undefined)
+    setBusy(true)
+    setError(undefined)
+    setNote(undefined)
+    try {
+      await call('dreams.apply', force ? { id, force: true } : { id })
+      setNote(done)
+      load()
+      onChanged()
+    } catch (e) {
+      if (e instanceof ApiError && e.kind === 'needs_confirmation') setConfirm(e.message)
+      else setError(e instanceof ApiError ? e.message : String(e))
+    } finally {
+      setBusy(false)
+    }
+  }
 
   const act = async (what: () => Promise<unknown>, done?: string) => {
     setBusy(true)
@@ -208,7 +230,7 @@ export function DreamDetail({ id, refresh, onChanged }: DreamDetailProps) {
             type="button"
             className="button button-primary"
             disabled={busy || counts.pending > 0 || counts.accepted === 0}
-            onClick={() => void act(() => call('dreams.apply', { id }), `Applied ${plural(counts.accepted, 'change')} to ${agent}’s memory.`)}
+            onClick={() => void apply(false, `Applied ${plural(counts.accepted, 'change')} to ${agent}’s memory.`)}
             aria-describedby={`${ids}-apply-hint`}
           >
             Apply {plural(counts.accepted, 'accepted change')}
@@ -223,6 +245,24 @@ export function DreamDetail({ id, refresh, onChanged }: DreamDetailProps) {
                 ? 'Nothing is accepted; discard the proposal instead.'
                 : 'Applies in one step; you can revert it later.'}
           </span>
+        </div>
+      )}
+      {staged && confirm && (
+        <div className="notice" role="alertdialog" aria-label="The checks got worse" data-testid="apply-confirm">
+          <p>{confirm}</p>
+          <div className="actions">
+            <button
+              type="button"
+              className="button button-danger"
+              disabled={busy}
+              onClick={() => void apply(true, `Applied ${plural(counts.accepted, 'change')} to ${agent}’s memory despite the regressions.`)}
+            >
+              Apply anyway
+            </button>
+            <button type="button" className="button" disabled={busy} onClick={() => setConfirm(undefined)}>
+              Keep it for review
+            </button>
+          </div>
         </div>
       )}
 

@@ -22,15 +22,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
-use crate::provider::{Message, ProviderKind, Tool};
+use crate::provider::Message;
 use crate::store::{Agent, EventKind, EventQuery, NewEvent, NewSession, SessionStatus, Usage};
-use crate::tools::ToolOutput;
-use crate::tools::memory::{self, MemoryTool};
-use crate::tools::workspace::{self, WorkspaceTool};
 use crate::{Error, Result, Store};
 pub use outcome_loop::OutcomeOptions;
 pub use providers::ProviderRegistry;
-pub use thread::{ThreadEnd, ToolHandler};
+pub use crate::tools::ToolHandler;
+pub use thread::ThreadEnd;
 
 /// Limits of one run. Per-agent values live in the agent's settings
 /// (`max_turns`, `max_tokens_per_turn`, `max_output_tokens`,
@@ -609,27 +607,14 @@ impl Runtime {
             .get(agent.provider, &self.store)
             .map_err(|e| Error::Invalid(e.to_string()))?;
         let session = self.store.session(session_id)?;
-        let mounts = memory::mounts_for(agent);
-        let mut tools: Vec<Arc<dyn ToolHandler>> = Vec::new();
-        if agent.tools.iter().any(|t| t == memory::NAME) {
-            tools.push(Arc::new(MemoryHandler(MemoryTool::new(
-                self.store.clone(),
-                mounts.clone(),
-                &agent.id,
-                session_id,
-            ))));
-        }
-        if agent.tools.iter().any(|t| t == workspace::NAME) {
-            let tool = WorkspaceTool::new(self.workspace_dir(&session.root_id))
-                .map_err(|e| Error::io(self.workspace_dir(&session.root_id), e))?;
-            tools.push(Arc::new(WorkspaceHandler(tool)));
-        }
-        let mut system = prompt::system_prompt(
-            &self.store,
-            &agent.system_prompt,
-            &mounts,
-            agent.tools.iter().any(|t| t == memory::NAME),
-        )?;
+        let workspace = self.workspace_dir(&session.root_id);
+        let crate::tools::AgentTools {
+            handlers: mut tools,
+            mounts,
+            memory,
+        } = crate::tools::for_agent(&self.store, agent, session_id, &workspace)?;
+        let mut system =
+            prompt::system_prompt(&self.store, &agent.system_prompt, &mounts, memory)?;
         let roster = self.store.roster(&agent.id)?;
         if !roster.is_empty() {
             let settings = orchestra::Settings::for_agent(agent);
@@ -672,47 +657,5 @@ impl Runtime {
                 let _ = store.renew_session_lease(&id);
             }
         })
-    }
-}
-
-struct MemoryHandler(MemoryTool);
-
-#[async_trait::async_trait]
-impl ToolHandler for MemoryHandler {
-    fn name(&self) -> &str {
-        memory::NAME
-    }
-    fn definition(&self, provider: ProviderKind) -> Tool {
-        let tool = Tool::new(
-            memory::NAME,
-            MemoryTool::description(),
-            MemoryTool::input_schema(),
-        );
-        match provider {
-            ProviderKind::Anthropic => tool.with_native_type(memory::ANTHROPIC_TOOL_TYPE),
-            ProviderKind::OpenAi => tool,
-        }
-    }
-    async fn call(&self, input: &Value, _cancel: &CancellationToken) -> ToolOutput {
-        self.0.execute(input)
-    }
-}
-
-struct WorkspaceHandler(WorkspaceTool);
-
-#[async_trait::async_trait]
-impl ToolHandler for WorkspaceHandler {
-    fn name(&self) -> &str {
-        workspace::NAME
-    }
-    fn definition(&self, _provider: ProviderKind) -> Tool {
-        Tool::new(
-            workspace::NAME,
-            WorkspaceTool::description(),
-            WorkspaceTool::input_schema(),
-        )
-    }
-    async fn call(&self, input: &Value, _cancel: &CancellationToken) -> ToolOutput {
-        self.0.execute(input)
     }
 }

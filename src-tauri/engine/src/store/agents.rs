@@ -148,7 +148,9 @@ fn agent_from_row(row: &Row<'_>) -> rusqlite::Result<Agent> {
     Ok(Agent {
         id: row.get(0)?,
         name: row.get(1)?,
-        provider: provider.parse().unwrap_or(ProviderKind::Anthropic),
+        provider: provider.parse().map_err(|e: crate::Error| {
+            rusqlite::Error::FromSqlConversionFailure(2, rusqlite::types::Type::Text, Box::new(e))
+        })?,
         model: row.get(3)?,
         system_prompt: row.get(4)?,
         tools: from_json(&row.get::<_, String>(5)?)?,

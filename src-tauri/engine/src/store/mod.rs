@@ -20,6 +20,7 @@ pub mod leases;
 pub mod memory;
 pub mod mirror_state;
 pub mod outcome_stats;
+pub mod payload;
 pub mod rubrics;
 pub mod sessions;
 
@@ -55,12 +56,14 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("migrations/0003_store_usage.sql")),
         M::up(include_str!("migrations/0004_imported_sessions.sql")),
         M::up(include_str!("migrations/0005_reviewed_sessions.sql")),
+        // Rebuilds `agents`: every foreign key is checked before it commits.
+        M::up(include_str!("migrations/0006_provider_text.sql")).foreign_key_check(),
     ])
 }
 
 /// The schema version this build writes.
 pub fn schema_version() -> i64 {
-    5
+    6
 }
 
 /// A handle on one data folder's database. Cheap to share behind an `Arc`;
@@ -123,9 +126,13 @@ impl Store {
         // NORMAL under WAL: a commit survives a process kill; only a power cut
         // can lose the last transactions, never consistency.
         conn.pragma_update(None, "synchronous", "NORMAL")?;
-        conn.pragma_update(None, "foreign_keys", "ON")?;
 
         if found < schema_version() {
+            // Migrations run with foreign keys off, as SQLite's procedure
+            // for rebuilding a table requires (0006 rebuilds `agents`; with
+            // them on, dropping the old table would cascade); such a
+            // migration checks every foreign key before it commits.
+            conn.pragma_update(None, "foreign_keys", "OFF")?;
             if let Err(e) = migrations().to_latest(&mut conn) {
                 // Another process may have migrated the same file first.
                 let now: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
@@ -137,6 +144,7 @@ impl Store {
                 }
             }
         }
+        conn.pragma_update(None, "foreign_keys", "ON")?;
         Ok(Store {
             path: path.to_path_buf(),
             conn: Mutex::new(conn),

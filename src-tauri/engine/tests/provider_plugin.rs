@@ -253,3 +253,76 @@ fn a_registered_provider_name_parses_and_an_unknown_one_says_why() {
     let err = serde_json::from_value::<ProviderKind>(json!("echo")).unwrap_err();
     assert!(err.to_string().contains("unknown provider 'echo'"), "{err}");
 }
+
+/// A database from before 0006 upgrades with its agents' rows, and every
+/// row that points at them, intact; afterwards a provider name is plain
+/// text (a new provider needs no migration) and an unknown one reads as an
+/// error that says so, never as Anthropic.
+#[test]
+fn the_provider_column_is_text_and_the_upgrade_keeps_every_reference() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(reverie_engine::store::DATABASE_FILE);
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        for sql in [
+            include_str!("../src/store/migrations/0001_init.sql"),
+            include_str!("../src/store/migrations/0002_mirror.sql"),
+            include_str!("../src/store/migrations/0003_store_usage.sql"),
+            include_str!("../src/store/migrations/0004_imported_sessions.sql"),
+            include_str!("../src/store/migrations/0005_reviewed_sessions.sql"),
+        ] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 5).unwrap();
+        conn.execute_batch(
+            "PRAGMA foreign_keys = ON;
+             INSERT INTO agents (id, name, provider, model, created_at, updated_at)
+               VALUES ('a1', 'lead', 'anthropic', 'claude-haiku-4-5', 't', 't'),
+                      ('a2', 'local', 'openai', 'llama3.2', 't', 't');
+             INSERT INTO roster_entries (lead_id, member_id, position) VALUES ('a1', 'a2', 0);
+             INSERT INTO memory_stores (id, name, size_limit_bytes, owner_agent_id, created_at)
+               VALUES ('s1', 'lead-memory', 1000, 'a1', 't');
+             INSERT INTO agent_stores (agent_id, store_id, access, position)
+               VALUES ('a1', 's1', 'read_write', 0);",
+        )
+        .unwrap();
+        let refused = conn.execute(
+            "INSERT INTO agents (id, name, provider, model, created_at, updated_at)
+             VALUES ('a3', 'echo', 'echo', 'echo-1', 't', 't')",
+            [],
+        );
+        assert!(refused.is_err(), "before 0006 the CHECK refuses new names");
+    }
+
+    let store = reverie_engine::Store::open_file(&path).unwrap();
+    assert_eq!(store.integrity_check().unwrap(), "ok");
+    let lead = store.agent("lead").unwrap();
+    assert_eq!(lead.provider, ProviderKind::Anthropic);
+    assert_eq!(store.agent("local").unwrap().provider, ProviderKind::OpenAi);
+    let roster: Vec<String> = store.roster("lead").unwrap().into_iter().map(|a| a.name).collect();
+    assert_eq!(roster, ["local"]);
+    assert_eq!(lead.stores.len(), 1, "the attached store survives the rebuild");
+
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.pragma_update(None, "foreign_keys", "ON").unwrap();
+    let fk: i64 = conn
+        .query_row("SELECT COUNT(*) FROM pragma_foreign_key_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(fk, 0);
+    conn.execute(
+        "INSERT INTO agents (id, name, provider, model, created_at, updated_at)
+         VALUES ('a3', 'echo', 'echo', 'echo-1', 't', 't')",
+        [],
+    )
+    .expect("a new provider's name needs no migration");
+    // Deleting an agent still cascades to what points at it.
+    conn.execute("DELETE FROM agents WHERE id = 'a2'", []).unwrap();
+    let left: i64 = conn
+        .query_row("SELECT COUNT(*) FROM roster_entries", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(left, 0);
+    drop(conn);
+
+    let err = store.agent("echo").unwrap_err().to_string();
+    assert!(err.contains("unknown provider 'echo'"), "{err}");
+}

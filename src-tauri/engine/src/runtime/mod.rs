@@ -7,6 +7,11 @@
 //! streams to the caller as [`Progress`] events (the CLI prints them, the
 //! app forwards them to the window). Many runs can go at once on one
 //! [`Runtime`]; they share one connection pool per provider.
+//!
+//! The runtime never names a provider or a specific tool: providers come
+//! from [`crate::provider`] (their wire details stay there), tools from
+//! [`crate::tools::for_agent`] (each declares its own native type and
+//! betas), and what events carry from [`crate::store::payload`].
 
 pub mod orchestra;
 pub mod outcome_loop;

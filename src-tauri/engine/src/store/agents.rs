@@ -2,6 +2,10 @@
 //! stores (each `read_only` or `read_write`), default rubric, dream policy,
 //! and a coordinator's roster. Every agent gets its own default memory store,
 //! named after it, when it is created.
+//!
+//! The provider is stored as its name, plain text since schema 6: which
+//! names exist is the provider registry's business, and a name this build
+//! does not know reads as an error that says so, never as a default.
 
 use super::CachedSql;
 use rusqlite::{OptionalExtension, Row, params};

@@ -162,7 +162,8 @@ pub fn to_anthropic(store: &Store, session_id: &str) -> Result<Value> {
                         json!({"type": "redacted_thinking", "data": data}),
                     ),
                     None => {
-                        let mut block = json!({"type": "thinking", "thinking": t.thinking.unwrap_or_default()});
+                        let mut block =
+                            json!({"type": "thinking", "thinking": t.thinking.unwrap_or_default()});
                         if let Some(signature) = t.signature {
                             block["signature"] = json!(signature);
                         }

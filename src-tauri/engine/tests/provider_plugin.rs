@@ -62,7 +62,11 @@ impl Wire for Echo {
     }
 
     fn body(&self, request: &ModelRequest) -> Value {
-        let last = request.messages.last().map(Message::text).unwrap_or_default();
+        let last = request
+            .messages
+            .last()
+            .map(Message::text)
+            .unwrap_or_default();
         json!({"model": request.model, "text": last, "stream": request.stream})
     }
 }
@@ -75,7 +79,12 @@ struct EchoParser {
 }
 
 impl Parser for EchoParser {
-    fn event(&mut self, _name: &str, data: &str, on_event: Sink<'_>) -> Result<bool, ProviderError> {
+    fn event(
+        &mut self,
+        _name: &str,
+        data: &str,
+        on_event: Sink<'_>,
+    ) -> Result<bool, ProviderError> {
         if data == "[END]" {
             self.done = true;
             return Ok(true);
@@ -211,16 +220,23 @@ async fn an_echo_provider_streams_through_the_shared_loop() {
     let mut text = String::new();
     let mut retries = 0;
     let response = echo
-        .stream_turn(&request, &CancellationToken::new(), &mut |event| match event {
-            StreamEvent::TextDelta { text: t, .. } => text.push_str(&t),
-            StreamEvent::Retrying { .. } => retries += 1,
-            _ => {}
-        })
+        .stream_turn(
+            &request,
+            &CancellationToken::new(),
+            &mut |event| match event {
+                StreamEvent::TextDelta { text: t, .. } => text.push_str(&t),
+                StreamEvent::Retrying { .. } => retries += 1,
+                _ => {}
+            },
+        )
         .await
         .unwrap();
     assert_eq!(text, "hello from the loop");
     assert_eq!(response.message.text(), "hello from the loop");
-    assert_eq!(response.model, "echo-1", "the shared code fills in the model");
+    assert_eq!(
+        response.model, "echo-1",
+        "the shared code fills in the model"
+    );
     assert_eq!(response.usage.output_tokens, 4);
     assert_eq!(response.cost_usd, None, "no price for an echo model");
     assert_eq!((retries, response.attempts), (1, 2), "the 503 was retried");
@@ -299,14 +315,25 @@ fn the_provider_column_is_text_and_the_upgrade_keeps_every_reference() {
     let lead = store.agent("lead").unwrap();
     assert_eq!(lead.provider, ProviderKind::Anthropic);
     assert_eq!(store.agent("local").unwrap().provider, ProviderKind::OpenAi);
-    let roster: Vec<String> = store.roster("lead").unwrap().into_iter().map(|a| a.name).collect();
+    let roster: Vec<String> = store
+        .roster("lead")
+        .unwrap()
+        .into_iter()
+        .map(|a| a.name)
+        .collect();
     assert_eq!(roster, ["local"]);
-    assert_eq!(lead.stores.len(), 1, "the attached store survives the rebuild");
+    assert_eq!(
+        lead.stores.len(),
+        1,
+        "the attached store survives the rebuild"
+    );
 
     let conn = rusqlite::Connection::open(&path).unwrap();
     conn.pragma_update(None, "foreign_keys", "ON").unwrap();
     let fk: i64 = conn
-        .query_row("SELECT COUNT(*) FROM pragma_foreign_key_check", [], |r| r.get(0))
+        .query_row("SELECT COUNT(*) FROM pragma_foreign_key_check", [], |r| {
+            r.get(0)
+        })
         .unwrap();
     assert_eq!(fk, 0);
     conn.execute(
@@ -316,7 +343,8 @@ fn the_provider_column_is_text_and_the_upgrade_keeps_every_reference() {
     )
     .expect("a new provider's name needs no migration");
     // Deleting an agent still cascades to what points at it.
-    conn.execute("DELETE FROM agents WHERE id = 'a2'", []).unwrap();
+    conn.execute("DELETE FROM agents WHERE id = 'a2'", [])
+        .unwrap();
     let left: i64 = conn
         .query_row("SELECT COUNT(*) FROM roster_entries", [], |r| r.get(0))
         .unwrap();

@@ -13,7 +13,10 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::wire::{self, Gathered, Parser, Partial, Sink, Spec, Wire, WireProvider};
-use super::{ContentBlock, ModelRequest, ProviderConfig, ProviderError, ProviderKind, StopReason, StreamEvent, Usage, cache};
+use super::{
+    ContentBlock, ModelRequest, ProviderConfig, ProviderError, ProviderKind, StopReason,
+    StreamEvent, Usage, cache,
+};
 
 pub const API_VERSION: &str = "2023-06-01";
 const API: &str = "Anthropic";
@@ -398,7 +401,6 @@ impl Reply {
         self.stopped = true;
         Ok(())
     }
-
 }
 
 impl Parser for Reply {

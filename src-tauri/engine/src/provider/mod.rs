@@ -55,10 +55,10 @@ pub use anthropic::AnthropicProvider;
 pub use configured::ProviderRegistry;
 pub use error::{KeyFix, ProviderError};
 pub use openai::OpenAiProvider;
-pub use registry::{ProviderKind, build};
-pub use wire::{Spec, Wire, WireProvider};
 pub use pricing::{ModelPrice, PriceTable};
+pub use registry::{ProviderKind, build};
 pub use retry::RetryPolicy;
+pub use wire::{Spec, Wire, WireProvider};
 
 /// Where and how to reach a model API. The key is a [`SecretString`]: it is
 /// never printed by `Debug` and only exposed to build the request header.

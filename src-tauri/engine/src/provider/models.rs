@@ -154,16 +154,18 @@ pub async fn test_connection(
     let mut request = ModelRequest::new(model, vec![Message::user("Reply with OK.")]);
     request.max_tokens = 5;
     let cancel = CancellationToken::new();
-    Ok(match provider.stream_turn(&request, &cancel, &mut |_| {}).await {
-        Ok(_) => ConnectionTest {
-            ok: true,
-            message: "Connected.".into(),
+    Ok(
+        match provider.stream_turn(&request, &cancel, &mut |_| {}).await {
+            Ok(_) => ConnectionTest {
+                ok: true,
+                message: "Connected.".into(),
+            },
+            Err(e) => ConnectionTest {
+                ok: false,
+                message: e.to_string(),
+            },
         },
-        Err(e) => ConnectionTest {
-            ok: false,
-            message: e.to_string(),
-        },
-    })
+    )
 }
 
 #[cfg(test)]

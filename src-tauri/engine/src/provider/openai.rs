@@ -514,11 +514,15 @@ impl Reply {
         }
         Ok(())
     }
-
 }
 
 impl Parser for Reply {
-    fn event(&mut self, _name: &str, data: &str, on_event: Sink<'_>) -> Result<bool, ProviderError> {
+    fn event(
+        &mut self,
+        _name: &str,
+        data: &str,
+        on_event: Sink<'_>,
+    ) -> Result<bool, ProviderError> {
         if data.trim() == "[DONE]" {
             self.done = true;
             return Ok(true);
@@ -554,7 +558,9 @@ impl Parser for Reply {
             stop_reason: self.finish_reason,
             stop_sequence: None,
             usage: self.usage,
-            bad_input: Some(|name, e| format!("the arguments of tool call {name} are not JSON: {e}")),
+            bad_input: Some(|name, e| {
+                format!("the arguments of tool call {name} are not JSON: {e}")
+            }),
         }
     }
 }

@@ -107,8 +107,7 @@ pub trait Wire: Send + Sync + Default + 'static {
 pub trait Parser: Default + Send {
     /// One server-sent event; `Ok(true)` once the reply is complete (the
     /// rest of the body is drained, not read).
-    fn event(&mut self, name: &str, data: &str, on_event: Sink<'_>)
-    -> Result<bool, ProviderError>;
+    fn event(&mut self, name: &str, data: &str, on_event: Sink<'_>) -> Result<bool, ProviderError>;
 
     /// The stream ended (cleanly or complete): an incomplete reply is
     /// [`ProviderError::Truncated`]; a parser may emit its closing events.
@@ -125,9 +124,16 @@ pub trait Parser: Default + Send {
 #[derive(Debug)]
 pub enum Partial {
     Text(String),
-    Thinking { thinking: String, signature: String },
+    Thinking {
+        thinking: String,
+        signature: String,
+    },
     Redacted(String),
-    ToolUse { id: String, name: String, json: String },
+    ToolUse {
+        id: String,
+        name: String,
+        json: String,
+    },
 }
 
 impl Partial {
@@ -182,9 +188,9 @@ impl Gathered {
         request: &ModelRequest,
         prices: &PriceTable,
     ) -> Result<ModelResponse, ProviderError> {
-        let bad_input = self.bad_input.unwrap_or(|name, e| {
-            format!("the input of tool call {name} is not JSON: {e}")
-        });
+        let bad_input = self
+            .bad_input
+            .unwrap_or(|name, e| format!("the input of tool call {name} is not JSON: {e}"));
         let mut content = Vec::with_capacity(self.blocks.len());
         for partial in self.blocks {
             content.push(match partial {
@@ -414,8 +420,6 @@ impl<W: Wire> Attempt for Turn<'_, W> {
             let body = http::body(response, &p.config, &p.url).await?;
             parser.whole(&body)?;
         }
-        parser
-            .finish()
-            .into_response(api, self.request, &p.prices)
+        parser.finish().into_response(api, self.request, &p.prices)
     }
 }

@@ -29,10 +29,10 @@ use tokio_util::sync::CancellationToken;
 
 use crate::provider::Message;
 use crate::store::{Agent, EventKind, EventQuery, NewEvent, NewSession, SessionStatus, Usage};
+pub use crate::tools::ToolHandler;
 use crate::{Error, Result, Store};
 pub use outcome_loop::OutcomeOptions;
 pub use providers::ProviderRegistry;
-pub use crate::tools::ToolHandler;
 pub use thread::ThreadEnd;
 
 /// Limits of one run. Per-agent values live in the agent's settings
@@ -618,8 +618,7 @@ impl Runtime {
             mounts,
             memory,
         } = crate::tools::for_agent(&self.store, agent, session_id, &workspace)?;
-        let mut system =
-            prompt::system_prompt(&self.store, &agent.system_prompt, &mounts, memory)?;
+        let mut system = prompt::system_prompt(&self.store, &agent.system_prompt, &mounts, memory)?;
         let roster = self.store.roster(&agent.id)?;
         if !roster.is_empty() {
             let settings = orchestra::Settings::for_agent(agent);

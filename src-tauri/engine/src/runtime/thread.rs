@@ -475,7 +475,11 @@ pub(crate) fn history_from_events(events: &[crate::store::Event]) -> (Vec<Messag
             }
             EventKind::ToolCall => {
                 let c: payload::ToolCall = payload::read(d);
-                let input = if c.input.is_null() { json!({}) } else { c.input };
+                let input = if c.input.is_null() {
+                    json!({})
+                } else {
+                    c.input
+                };
                 push(
                     Role::Assistant,
                     ContentBlock::ToolUse {

@@ -212,10 +212,17 @@ mod tests {
             json!({"message": "m", "source": "model"}),
         );
         same(
-            to_data(&LimitReached { limit: "5 turns".into() }),
+            to_data(&LimitReached {
+                limit: "5 turns".into(),
+            }),
             json!({"limit": "5 turns"}),
         );
-        same(to_data(&FinalAnswer { text: "done".into() }), json!({"text": "done"}));
+        same(
+            to_data(&FinalAnswer {
+                text: "done".into(),
+            }),
+            json!({"text": "done"}),
+        );
     }
 
     #[test]

@@ -161,7 +161,7 @@ pub fn short_time(rfc3339: &str) -> String {
 /// price (a local model, a new one), never a misleading `$0.0000`.
 pub fn money(data_dir: &Path, model: &str, usd: f64) -> String {
     // The same price table the run used (built in, plus the data folder's).
-    let priced = reverie_engine::runtime::ProviderRegistry::new(data_dir)
+    let priced = reverie_engine::provider::ProviderRegistry::new(data_dir)
         .map(|r| r.prices().price(model).is_some())
         .unwrap_or(false);
     if priced || usd > 0.0 {

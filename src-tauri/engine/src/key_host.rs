@@ -35,7 +35,7 @@ pub fn url_in_force(store: &Store, kind: ProviderKind) -> String {
         .filter(|v| !v.trim().is_empty())
         .or_else(|| {
             store
-                .setting(&crate::runtime::providers::base_url_setting(kind))
+                .setting(&crate::provider::configured::base_url_setting(kind))
                 .ok()
                 .flatten()
                 .filter(|v| !v.trim().is_empty())

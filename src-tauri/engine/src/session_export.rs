@@ -19,7 +19,7 @@ use std::collections::HashMap;
 
 use serde_json::{Map, Value, json};
 
-use crate::store::{Event, EventKind, EventQuery, Session, SessionStatus};
+use crate::store::{Event, EventKind, EventQuery, Session, SessionStatus, payload};
 use crate::{Result, Store};
 
 /// The version tag of Reverie's session export.
@@ -144,33 +144,33 @@ pub fn to_anthropic(store: &Store, session_id: &str) -> Result<Value> {
         let d = &e.data;
         match e.kind {
             EventKind::UserMessage => {
-                if d.get("resumed").is_some() {
+                let m: payload::UserMessage = payload::read(d);
+                if m.resumed.is_some() {
                     continue;
                 }
-                push(
-                    "user",
-                    json!({"type": "text", "text": d.get("text").and_then(Value::as_str).unwrap_or("")}),
-                );
+                push("user", json!({"type": "text", "text": m.text}));
             }
             EventKind::AssistantText => {
-                push(
-                    "assistant",
-                    json!({"type": "text", "text": d.get("text").and_then(Value::as_str).unwrap_or("")}),
-                );
+                let t: payload::AssistantText = payload::read(d);
+                push("assistant", json!({"type": "text", "text": t.text}));
             }
-            EventKind::Thinking => match d.get("redacted").and_then(Value::as_str) {
-                Some(data) => push(
-                    "assistant",
-                    json!({"type": "redacted_thinking", "data": data}),
-                ),
-                None => {
-                    let mut block = json!({"type": "thinking", "thinking": d.get("thinking").and_then(Value::as_str).unwrap_or("")});
-                    if let Some(signature) = d.get("signature").and_then(Value::as_str) {
-                        block["signature"] = json!(signature);
+            EventKind::Thinking => {
+                let t: payload::Thinking = payload::read(d);
+                match t.redacted {
+                    Some(data) => push(
+                        "assistant",
+                        json!({"type": "redacted_thinking", "data": data}),
+                    ),
+                    None => {
+                        let mut block =
+                            json!({"type": "thinking", "thinking": t.thinking.unwrap_or_default()});
+                        if let Some(signature) = t.signature {
+                            block["signature"] = json!(signature);
+                        }
+                        push("assistant", block);
                     }
-                    push("assistant", block);
                 }
-            },
+            }
             EventKind::ToolCall => push(
                 "assistant",
                 json!({"type": "tool_use", "id": d.get("id"), "name": d.get("name"), "input": d.get("input").cloned().unwrap_or_else(|| json!({}))}),

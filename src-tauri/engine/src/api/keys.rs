@@ -60,29 +60,12 @@ async fn delete(api: &Arc<Api>, p: ProviderParam) -> Result<Value, ApiError> {
 }
 
 /// Sends the smallest possible request with the configured key.
-async fn test(api: &Arc<Api>, p: ProviderParam) -> Result<Value, ApiError> {
-    let kind = p.provider;
-    let providers = api.runtime.providers();
-    providers.reset();
-    let provider = match providers.get(kind, &api.store) {
-        Ok(p) => p,
-        Err(e) => return Ok(json!({"ok": false, "message": e.to_string()})),
-    };
-    let model = match kind {
-        ProviderKind::Anthropic => "claude-haiku-4-5".to_string(),
-        ProviderKind::OpenAi => api
-            .store
-            .setting("provider.openai.test_model")?
-            .unwrap_or_else(|| "llama3.2".into()),
-    };
-    let mut request = crate::provider::ModelRequest::new(
-        model,
-        vec![crate::provider::Message::user("Reply with OK.")],
-    );
-    request.max_tokens = 5;
-    let cancel = tokio_util::sync::CancellationToken::new();
-    Ok(match provider.stream_turn(&request, &cancel, &mut |_| {}).await {
-        Ok(_) => json!({"ok": true, "message": "Connected."}),
-        Err(e) => json!({"ok": false, "message": e.to_string()}),
-    })
+async fn test(
+    api: &Arc<Api>,
+    p: ProviderParam,
+) -> Result<crate::provider::models::ConnectionTest, ApiError> {
+    Ok(
+        crate::provider::models::test_connection(api.runtime.providers(), &api.store, p.provider)
+            .await?,
+    )
 }

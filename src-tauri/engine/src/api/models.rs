@@ -1,7 +1,6 @@
 //! `models.*`: the models a picker offers, what a model can do, its price.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -16,83 +15,14 @@ namespace! {
     "models.price" => price(PriceParams),
 }
 
-/// The models a picker offers. Anthropic's come from the price table (with
-/// their prices) plus any newer ones the API lists; an OpenAI-compatible
-/// server's are the ones it lists (local servers name their own), then
-/// those agents and Settings already use. The server is asked briefly; when
-/// it cannot answer the list still comes back, with the reason in
-/// `live_error`.
-async fn list(api: &Arc<Api>, p: ProviderParam) -> Result<Value, ApiError> {
-    let provider = p.provider;
-    let providers = api.runtime.providers();
-    let live = match providers.get(provider, &api.store) {
-        Err(e) => Err(e.to_string()),
-        Ok(p) => match tokio::time::timeout(Duration::from_secs(3), p.list_models()).await {
-            Err(_) => Err("the server did not list its models within 3 s".to_string()),
-            Ok(Err(e)) => Err(e.to_string()),
-            Ok(Ok(ids)) => Ok(ids),
-        },
-    };
-    let mut ids: Vec<String> = Vec::new();
-    let mut add = |id: String| {
-        if !id.trim().is_empty() && !ids.contains(&id) {
-            ids.push(id);
-        }
-    };
-    match provider {
-        ProviderKind::Anthropic => {
-            for m in providers.prices().models() {
-                if m.model.starts_with("claude-") && !is_snapshot(&m.model) {
-                    add(m.model.clone());
-                }
-            }
-            for id in live.iter().flatten() {
-                if !is_snapshot(id) {
-                    add(id.clone());
-                }
-            }
-        }
-        ProviderKind::OpenAi => {
-            for id in live.iter().flatten() {
-                add(id.clone());
-            }
-            let s = &api.store;
-            for key in ["defaults.model.openai", "provider.openai.test_model"] {
-                if let Some(m) = s.setting(key)? {
-                    add(m);
-                }
-            }
-            for a in s.list_agents()? {
-                if a.provider == ProviderKind::OpenAi {
-                    add(a.model);
-                }
-            }
-        }
-    }
-    let models: Vec<Value> = ids
-        .iter()
-        .map(|id| {
-            let price = providers.prices().price(id);
-            json!({
-                "id": id,
-                "input_usd_per_mtok": price.map(|m| m.input),
-                "output_usd_per_mtok": price.map(|m| m.output),
-            })
-        })
-        .collect();
-    Ok(json!({
-        "provider": provider,
-        "models": models,
-        "live": live.is_ok(),
-        "live_error": live.err(),
-    }))
-}
-
-/// A dated snapshot id (`claude-sonnet-4-20250514`): listed under its alias.
-fn is_snapshot(model: &str) -> bool {
-    model
-        .rsplit_once('-')
-        .is_some_and(|(_, tail)| tail.len() == 8 && tail.bytes().all(|b| b.is_ascii_digit()))
+/// The models a picker offers, priced; the server is asked briefly and
+/// the list still comes back when it cannot answer (see
+/// [`crate::provider::models::list`]).
+async fn list(
+    api: &Arc<Api>,
+    p: ProviderParam,
+) -> Result<crate::provider::models::ModelList, ApiError> {
+    Ok(crate::provider::models::list(api.runtime.providers(), &api.store, p.provider).await?)
 }
 
 #[derive(Deserialize, schemars::JsonSchema)]

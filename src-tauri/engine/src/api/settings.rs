@@ -34,9 +34,10 @@ struct SetParams {
 async fn set(api: &Arc<Api>, p: SetParams) -> Result<Value, ApiError> {
     let s = &api.store;
     // A new provider address: the saved key follows only when confirmed.
-    let kind = [ProviderKind::Anthropic, ProviderKind::OpenAi]
-        .into_iter()
-        .find(|k| p.key == crate::runtime::providers::base_url_setting(*k));
+    let kind = ProviderKind::ALL
+        .iter()
+        .copied()
+        .find(|k| p.key == crate::provider::configured::base_url_setting(*k));
     if let Some(kind) = kind {
         let saved_key = matches!(api.keychain.get(kind.as_str()), Ok(Some(_)));
         if let Some(host) = crate::key_host::needs_confirmation(s, kind, &p.value)

@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 
 use crate::store::{
     EventKind, ImportedEvent, ImportedOutcome, ImportedSession, NewEvent, SessionStatus, Usage,
+    payload,
 };
 
 /// A conversation being read, message by message.
@@ -83,7 +84,10 @@ impl Conversation {
                 self.push(
                     EventKind::AssistantText,
                     None,
-                    json!({"turn": self.turn, "text": ""}),
+                    payload::to_data(&payload::AssistantText {
+                        turn: self.turn,
+                        text: String::new(),
+                    }),
                 );
             }
             reply.end = self.events.len();
@@ -127,7 +131,11 @@ impl Conversation {
         self.push(
             EventKind::UserMessage,
             at,
-            json!({"turn": self.turn, "text": text}),
+            payload::to_data(&payload::UserMessage {
+                turn: Some(self.turn),
+                text: text.to_string(),
+                resumed: None,
+            }),
         );
     }
 
@@ -148,17 +156,22 @@ impl Conversation {
         self.push(
             EventKind::AssistantText,
             at,
-            json!({"turn": turn, "text": text}),
+            payload::to_data(&payload::AssistantText {
+                turn,
+                text: text.to_string(),
+            }),
         );
     }
 
     pub fn thinking(&mut self, thinking: &str, signature: Option<&str>, at: Option<String>) {
         self.in_reply();
         let turn = self.turn;
-        let mut data = json!({"turn": turn, "thinking": thinking});
-        if let Some(signature) = signature {
-            data["signature"] = json!(signature);
-        }
+        let data = payload::to_data(&payload::Thinking {
+            turn,
+            thinking: Some(thinking.to_string()),
+            signature: signature.map(str::to_string),
+            redacted: None,
+        });
         self.push(EventKind::Thinking, at, data);
     }
 
@@ -168,7 +181,11 @@ impl Conversation {
         self.push(
             EventKind::Thinking,
             at,
-            json!({"turn": turn, "redacted": data}),
+            payload::to_data(&payload::Thinking {
+                turn,
+                redacted: Some(data.to_string()),
+                ..Default::default()
+            }),
         );
     }
 
@@ -179,7 +196,12 @@ impl Conversation {
         self.push(
             EventKind::ToolCall,
             at,
-            json!({"turn": turn, "id": id, "name": name, "input": input}),
+            payload::to_data(&payload::ToolCall {
+                turn,
+                id: id.to_string(),
+                name: name.to_string(),
+                input,
+            }),
         );
     }
 
@@ -199,7 +221,13 @@ impl Conversation {
         self.push(
             EventKind::ToolResult,
             at,
-            json!({"turn": self.turn, "tool_use_id": tool_use_id, "name": name, "content": content, "is_error": is_error}),
+            payload::to_data(&payload::ToolResult {
+                turn: self.turn,
+                tool_use_id: tool_use_id.to_string(),
+                name,
+                content: content.to_string(),
+                is_error,
+            }),
         );
     }
 
@@ -208,13 +236,22 @@ impl Conversation {
         self.push(
             EventKind::Error,
             at,
-            json!({"message": message, "source": "imported"}),
+            payload::to_data(&payload::ErrorEvent {
+                message: message.to_string(),
+                source: "imported".into(),
+            }),
         );
     }
 
     pub fn limit_reached(&mut self, limit: &str, at: Option<String>) {
         self.end_reply();
-        self.push(EventKind::LimitReached, at, json!({"limit": limit}));
+        self.push(
+            EventKind::LimitReached,
+            at,
+            payload::to_data(&payload::LimitReached {
+                limit: limit.to_string(),
+            }),
+        );
     }
 
     pub fn grader_verdict(&mut self, data: Value, at: Option<String>) {
@@ -268,7 +305,12 @@ impl Conversation {
                 reply.end,
                 ImportedEvent {
                     at,
-                    event: NewEvent::new(EventKind::FinalAnswer, json!({"text": reply.text})),
+                    event: NewEvent::new(
+                        EventKind::FinalAnswer,
+                        payload::to_data(&payload::FinalAnswer {
+                            text: reply.text.clone(),
+                        }),
+                    ),
                 },
             );
             final_answer = Some(reply.text.clone());

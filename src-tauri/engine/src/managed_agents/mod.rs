@@ -38,7 +38,7 @@ pub use sync::{SyncDirection, SyncEvent, SyncReport};
 
 use crate::keychain::{KeySource, Keychain};
 use crate::provider::{ProviderKind, RetryPolicy};
-use crate::runtime::providers::base_url_setting;
+use crate::provider::configured::base_url_setting;
 use crate::store::MirrorConflict;
 use crate::{Error, Result, Store};
 

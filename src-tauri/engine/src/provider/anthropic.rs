@@ -1,76 +1,69 @@
-//! The Anthropic Messages API (`POST /v1/messages`): the request body
-//! (system prompt, tools, `tool_choice`, thinking, stop sequences, metadata,
-//! cache breakpoints), the headers (`x-api-key`, `anthropic-version`,
+//! The Anthropic Messages API (`POST /v1/messages`) as a [`Wire`]: the
+//! request body (system prompt, tools — as their native type when they
+//! have one —, `tool_choice`, thinking, stop sequences, metadata, cache
+//! breakpoints), the headers (`x-api-key`, `anthropic-version`,
 //! `anthropic-beta`), and reading the reply, streamed (every SSE event
 //! kind; unknown events and block types are skipped) or as one JSON body.
-//! It never retries by itself (see `retry`) and never logs the key.
+//! It never retries, sends or prices by itself (see `wire`) and never logs
+//! the key.
 
-use std::sync::Arc;
-
-use bytes::Bytes;
-use reqwest::Url;
-use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderValue};
+use reqwest::header::{HeaderMap, HeaderValue};
 use secrecy::ExposeSecret;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use tokio_util::sync::CancellationToken;
 
-use super::retry::{self, Attempt, RetryPolicy};
+use super::wire::{self, Gathered, Parser, Partial, Sink, Spec, Wire, WireProvider};
 use super::{
-    ContentBlock, Message, ModelRequest, ModelResponse, PriceTable, Provider, ProviderConfig,
-    ProviderError, ProviderKind, StopReason, StreamEvent, Usage, cache, http,
+    ContentBlock, ModelRequest, ProviderConfig, ProviderError, ProviderKind, StopReason,
+    StreamEvent, Usage, cache,
 };
 
 pub const API_VERSION: &str = "2023-06-01";
 const API: &str = "Anthropic";
 
-pub struct AnthropicProvider {
-    config: ProviderConfig,
-    url: Url,
-    prices: Arc<PriceTable>,
-}
+/// The Anthropic Messages API.
+#[derive(Debug, Default)]
+pub struct Anthropic;
 
-impl AnthropicProvider {
-    pub fn new(config: ProviderConfig, prices: Arc<PriceTable>) -> Result<Self, ProviderError> {
-        let url = http::endpoint(
-            &config.base_url,
-            "/v1/messages",
-            ProviderKind::Anthropic.base_url_var(),
-        )?;
-        Ok(AnthropicProvider {
-            config,
-            url,
-            prices,
-        })
-    }
+/// The Anthropic provider, as built by the registry.
+pub type AnthropicProvider = WireProvider<Anthropic>;
 
-    fn headers(&self, request: &ModelRequest) -> Result<HeaderMap, ProviderError> {
-        let key = self
-            .config
-            .api_key
-            .as_ref()
-            .ok_or(ProviderError::MissingKey {
-                provider: "Anthropic",
-                env_var: ProviderKind::Anthropic.api_key_var(),
-            })?;
+#[async_trait::async_trait]
+impl Wire for Anthropic {
+    const KIND: ProviderKind = ProviderKind::Anthropic;
+    const SPEC: Spec = Spec {
+        name: "anthropic",
+        api: API,
+        base_url_var: "ANTHROPIC_BASE_URL",
+        api_key_var: "ANTHROPIC_API_KEY",
+        default_base_url: "https://api.anthropic.com",
+        local: false,
+        catalogue_prefix: Some("claude-"),
+        test_model: "claude-haiku-4-5",
+    };
+    const TURN_PATH: &'static str = "/v1/messages";
+    const MODELS_PATH: &'static str = "/v1/models?limit=1000";
+    type Parser = Reply;
+
+    fn headers(
+        &self,
+        config: &ProviderConfig,
+        request: &ModelRequest,
+        headers: &mut HeaderMap,
+    ) -> Result<(), ProviderError> {
+        let key = config.api_key.as_ref().ok_or(ProviderError::MissingKey {
+            provider: API,
+            env_var: Self::SPEC.api_key_var,
+        })?;
         let mut key = HeaderValue::from_str(key.expose_secret().trim()).map_err(|_| {
             ProviderError::unauthorized("the key contains characters an API key never has")
         })?;
         key.set_sensitive(true);
-        let mut headers = HeaderMap::new();
         headers.insert("x-api-key", key);
         headers.insert("anthropic-version", HeaderValue::from_static(API_VERSION));
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        headers.insert(
-            ACCEPT,
-            HeaderValue::from_static(if request.stream {
-                "text/event-stream"
-            } else {
-                "application/json"
-            }),
-        );
-        if !request.betas.is_empty() {
-            let betas = HeaderValue::from_str(&request.betas.join(",")).map_err(|_| {
+        let betas = &request.betas;
+        if !betas.is_empty() {
+            let betas = HeaderValue::from_str(&betas.join(",")).map_err(|_| {
                 ProviderError::InvalidRequest {
                     status: 0,
                     message: "a beta flag contains characters a header cannot carry".into(),
@@ -78,7 +71,16 @@ impl AnthropicProvider {
             })?;
             headers.insert("anthropic-beta", betas);
         }
-        Ok(headers)
+        Ok(())
+    }
+
+    fn body(&self, request: &ModelRequest) -> Value {
+        request_body(request)
+    }
+
+    /// Every current Claude model holds 200,000 tokens (the catalogue's figure).
+    async fn context_tokens(&self, _server: &wire::Server<'_>, model: &str) -> Option<u32> {
+        model.starts_with("claude").then_some(200_000)
     }
 }
 
@@ -122,93 +124,6 @@ pub fn request_body(request: &ModelRequest) -> Value {
     }
     cache::apply(&mut body, request.cache);
     body
-}
-
-#[async_trait::async_trait]
-impl Provider for AnthropicProvider {
-    /// Every current Claude model holds 200,000 tokens (the catalogue's figure).
-    async fn context_tokens(&self, model: &str) -> Option<u32> {
-        model.starts_with("claude").then_some(200_000)
-    }
-
-    fn kind(&self) -> ProviderKind {
-        ProviderKind::Anthropic
-    }
-
-    async fn stream_turn(
-        &self,
-        request: &ModelRequest,
-        cancel: &CancellationToken,
-        on_event: &mut (dyn FnMut(StreamEvent) + Send),
-    ) -> Result<ModelResponse, ProviderError> {
-        let turn = Turn {
-            provider: self,
-            request,
-            headers: self.headers(request)?,
-            body: Bytes::from(request_body(request).to_string()),
-        };
-        retry::run(&turn, cancel, on_event).await
-    }
-
-    async fn list_models(&self) -> Result<Vec<String>, ProviderError> {
-        let url = http::endpoint(
-            &self.config.base_url,
-            "/v1/models?limit=1000",
-            ProviderKind::Anthropic.base_url_var(),
-        )?;
-        let mut listing = ModelRequest::new(String::new(), Vec::new());
-        listing.stream = false;
-        let mut headers = self.headers(&listing)?;
-        headers.remove(CONTENT_TYPE);
-        Ok(http::model_ids(
-            &http::get_json(&url, headers, &self.config, API).await?,
-        ))
-    }
-}
-
-struct Turn<'a> {
-    provider: &'a AnthropicProvider,
-    request: &'a ModelRequest,
-    headers: HeaderMap,
-    body: Bytes,
-}
-
-impl Attempt for Turn<'_> {
-    fn retry_policy(&self) -> &RetryPolicy {
-        &self.provider.config.retry
-    }
-
-    async fn attempt(
-        &self,
-        on_event: &mut (dyn FnMut(StreamEvent) + Send),
-    ) -> Result<ModelResponse, ProviderError> {
-        let p = self.provider;
-        let (response, sse) = http::post_turn(
-            &p.url,
-            &self.headers,
-            &self.body,
-            self.request.stream,
-            &p.config,
-        )
-        .await?;
-        let mut reply = Reply::default();
-        if sse {
-            let mut events = http::events(response, &p.config, API);
-            while let Some(event) = events.next().await? {
-                if reply.apply(&event.event, &event.data, on_event)? {
-                    break;
-                }
-            }
-            if !reply.stopped {
-                return Err(ProviderError::Truncated);
-            }
-            events.drain().await;
-        } else {
-            let body = http::body(response, &p.config, &p.url).await?;
-            reply.whole(&body)?;
-        }
-        reply.finish(self.request, &p.prices)
-    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -267,25 +182,9 @@ struct WireDeltaBody {
     partial_json: Option<String>,
 }
 
-/// A block being streamed.
-#[derive(Debug)]
-enum Partial {
-    Text(String),
-    Thinking {
-        thinking: String,
-        signature: String,
-    },
-    Redacted(String),
-    ToolUse {
-        id: String,
-        name: String,
-        json: String,
-    },
-}
-
 /// The reply gathered from events (or a whole body).
 #[derive(Debug, Default)]
-struct Reply {
+pub struct Reply {
     id: String,
     model: String,
     blocks: Vec<Option<Partial>>,
@@ -296,10 +195,7 @@ struct Reply {
 }
 
 fn malformed(detail: impl Into<String>) -> ProviderError {
-    ProviderError::Malformed {
-        api: API,
-        detail: detail.into(),
-    }
+    wire::malformed(API, detail)
 }
 
 fn str_of(v: &Value, key: &str) -> String {
@@ -406,7 +302,7 @@ impl Reply {
                 if let Some(p) = &partial {
                     on_event(StreamEvent::BlockStart {
                         index: i,
-                        block: initial_block(p),
+                        block: p.initial_block(),
                     });
                 }
                 self.blocks[i] = partial;
@@ -505,72 +401,34 @@ impl Reply {
         self.stopped = true;
         Ok(())
     }
-
-    fn finish(
-        self,
-        request: &ModelRequest,
-        prices: &PriceTable,
-    ) -> Result<ModelResponse, ProviderError> {
-        let mut content = Vec::with_capacity(self.blocks.len());
-        for partial in self.blocks.into_iter().flatten() {
-            content.push(match partial {
-                Partial::Text(text) => ContentBlock::Text { text },
-                Partial::Thinking {
-                    thinking,
-                    signature,
-                } => ContentBlock::Thinking {
-                    thinking,
-                    signature,
-                },
-                Partial::Redacted(data) => ContentBlock::RedactedThinking { data },
-                Partial::ToolUse { id, name, json } => {
-                    let input = if json.trim().is_empty() {
-                        json!({})
-                    } else {
-                        serde_json::from_str(&json).map_err(|e| {
-                            malformed(format!("the input of tool call {name} is not JSON: {e}"))
-                        })?
-                    };
-                    ContentBlock::ToolUse { id, name, input }
-                }
-            });
-        }
-        let model = if self.model.is_empty() {
-            request.model.clone()
-        } else {
-            self.model
-        };
-        let cost_usd = prices
-            .cost(&model, &self.usage)
-            .or_else(|| prices.cost(&request.model, &self.usage));
-        Ok(ModelResponse {
-            id: self.id,
-            model,
-            message: Message::assistant(content),
-            stop_reason: self.stop_reason.unwrap_or(StopReason::EndTurn),
-            stop_sequence: self.stop_sequence,
-            usage: self.usage,
-            cost_usd,
-            attempts: 1,
-        })
-    }
 }
 
-fn initial_block(p: &Partial) -> ContentBlock {
-    match p {
-        Partial::Text(t) => ContentBlock::Text { text: t.clone() },
-        Partial::Thinking {
-            thinking,
-            signature,
-        } => ContentBlock::Thinking {
-            thinking: thinking.clone(),
-            signature: signature.clone(),
-        },
-        Partial::Redacted(d) => ContentBlock::RedactedThinking { data: d.clone() },
-        Partial::ToolUse { id, name, .. } => ContentBlock::ToolUse {
-            id: id.clone(),
-            name: name.clone(),
-            input: json!({}),
-        },
+impl Parser for Reply {
+    fn event(&mut self, name: &str, data: &str, on_event: Sink<'_>) -> Result<bool, ProviderError> {
+        self.apply(name, data, on_event)
+    }
+
+    fn end(&mut self, _on_event: Sink<'_>) -> Result<(), ProviderError> {
+        if self.stopped {
+            Ok(())
+        } else {
+            Err(ProviderError::Truncated)
+        }
+    }
+
+    fn whole(&mut self, body: &[u8]) -> Result<(), ProviderError> {
+        Reply::whole(self, body)
+    }
+
+    fn finish(self) -> Gathered {
+        Gathered {
+            id: self.id,
+            model: self.model,
+            blocks: self.blocks.into_iter().flatten().collect(),
+            stop_reason: self.stop_reason,
+            stop_sequence: self.stop_sequence,
+            usage: self.usage,
+            bad_input: None,
+        }
     }
 }

@@ -1,14 +1,18 @@
 //! Model providers: one model turn, streamed as typed [`StreamEvent`]s and
 //! returned as a final assistant [`Message`] with its [`Usage`] and cost.
 //!
-//! Two wire formats sit behind the one [`Provider`] trait: the Anthropic
-//! Messages API ([`AnthropicProvider`]) and OpenAI-compatible chat
-//! completions for local servers ([`OpenAiProvider`]). Both share one
-//! `reqwest` client, retry transient failures ([`retry`]), price every call
-//! ([`pricing`]) and stop at once when the turn is cancelled.
+//! `provider/` owns providers. Each is one file implementing [`Wire`]
+//! (headers, body, event parser, models path): the Anthropic Messages API
+//! ([`anthropic`]) and OpenAI-compatible chat completions for local servers
+//! ([`openai`]). [`registry`] maps a [`ProviderKind`] to its wire; [`wire`]
+//! holds what they share, written once: one `reqwest` client, retries of
+//! transient failures ([`retry`]), the streaming loop, usage and price of
+//! every call ([`pricing`]), stopping at once when the turn is cancelled.
+//! [`models`] is the product side: model lists and connection tests.
 //!
-//! This module never touches the store, the keychain or a window: keys come
-//! in through [`ProviderConfig`], events go out through a callback.
+//! Outside [`models`], this module never touches the store, the keychain or
+//! a window: keys come in through [`ProviderConfig`], events go out through
+//! a callback. Nothing outside it should name a provider's wire details.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), reverie_engine::provider::ProviderError> {
@@ -29,14 +33,17 @@
 
 pub mod anthropic;
 mod cache;
+pub mod configured;
 pub mod error;
 pub(crate) mod http;
+pub mod models;
 pub mod openai;
 pub mod pricing;
+pub mod registry;
 pub mod retry;
 pub mod structured;
+pub mod wire;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use secrecy::SecretString;
@@ -45,63 +52,13 @@ use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
 pub use anthropic::AnthropicProvider;
+pub use configured::ProviderRegistry;
 pub use error::{KeyFix, ProviderError};
 pub use openai::OpenAiProvider;
 pub use pricing::{ModelPrice, PriceTable};
+pub use registry::{ProviderKind, build};
 pub use retry::RetryPolicy;
-
-/// Which wire format a provider speaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum ProviderKind {
-    Anthropic,
-    #[serde(rename = "openai")]
-    OpenAi,
-}
-
-impl ProviderKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ProviderKind::Anthropic => "anthropic",
-            ProviderKind::OpenAi => "openai",
-        }
-    }
-
-    pub fn base_url_var(self) -> &'static str {
-        match self {
-            ProviderKind::Anthropic => "ANTHROPIC_BASE_URL",
-            ProviderKind::OpenAi => "OPENAI_BASE_URL",
-        }
-    }
-
-    pub fn api_key_var(self) -> &'static str {
-        match self {
-            ProviderKind::Anthropic => "ANTHROPIC_API_KEY",
-            ProviderKind::OpenAi => "OPENAI_API_KEY",
-        }
-    }
-
-    pub fn default_base_url(self) -> &'static str {
-        match self {
-            ProviderKind::Anthropic => "https://api.anthropic.com",
-            ProviderKind::OpenAi => "https://api.openai.com/v1",
-        }
-    }
-}
-
-impl std::str::FromStr for ProviderKind {
-    type Err = crate::Error;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "anthropic" => Ok(ProviderKind::Anthropic),
-            "openai" => Ok(ProviderKind::OpenAi),
-            other => Err(crate::Error::Invalid(format!(
-                "unknown provider '{other}': use anthropic or openai"
-            ))),
-        }
-    }
-}
+pub use wire::{Spec, Wire, WireProvider};
 
 /// Where and how to reach a model API. The key is a [`SecretString`]: it is
 /// never printed by `Debug` and only exposed to build the request header.
@@ -184,18 +141,6 @@ impl ProviderConfig {
         self.retry = retry;
         self
     }
-}
-
-/// Build the provider for `kind`, ready to be shared across turns.
-pub fn build(
-    kind: ProviderKind,
-    config: ProviderConfig,
-    prices: Arc<PriceTable>,
-) -> Result<Arc<dyn Provider>, ProviderError> {
-    Ok(match kind {
-        ProviderKind::Anthropic => Arc::new(AnthropicProvider::new(config, prices)?),
-        ProviderKind::OpenAi => Arc::new(OpenAiProvider::new(config, prices)?),
-    })
 }
 
 /// A model API. Object-safe: the runtime holds `Arc<dyn Provider>` and runs
@@ -475,7 +420,9 @@ pub struct ModelRequest {
     pub thinking: Option<Thinking>,
     pub metadata: Option<Metadata>,
     pub cache: CachePolicy,
-    /// Extra `anthropic-beta` flags for features that need them.
+    /// API feature flags the request's features (or tools) need, sent by
+    /// the wires that have them (Anthropic's `anthropic-beta`), ignored by
+    /// the others.
     pub betas: Vec<String>,
     /// Stream the reply (the default); `false` asks for one JSON body.
     pub stream: bool,

@@ -7,56 +7,50 @@
 //! optional; it is sent as a bearer token and never logged.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
-use bytes::Bytes;
-use reqwest::Url;
-use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue};
+use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
-use tokio_util::sync::CancellationToken;
 
-use super::retry::{self, Attempt, RetryPolicy};
+use super::wire::{self, Gathered, Parser, Partial, Server, Sink, Spec, Wire, WireProvider};
 use super::{
-    ContentBlock, Message, ModelRequest, ModelResponse, PriceTable, Provider, ProviderConfig,
-    ProviderError, ProviderKind, Role, StopReason, StreamEvent, ToolChoice, Usage, http,
+    ContentBlock, Message, ModelRequest, ProviderConfig, ProviderError, ProviderKind, Role,
+    StopReason, StreamEvent, ToolChoice, Usage,
 };
 
 const API: &str = "OpenAI";
 
-pub struct OpenAiProvider {
-    config: ProviderConfig,
-    url: Url,
-    prices: Arc<PriceTable>,
-}
+/// OpenAI-compatible chat completions.
+#[derive(Debug, Default)]
+pub struct OpenAi;
 
-impl OpenAiProvider {
-    pub fn new(config: ProviderConfig, prices: Arc<PriceTable>) -> Result<Self, ProviderError> {
-        let url = http::endpoint(
-            &config.base_url,
-            "/chat/completions",
-            ProviderKind::OpenAi.base_url_var(),
-        )?;
-        Ok(OpenAiProvider {
-            config,
-            url,
-            prices,
-        })
-    }
+/// The OpenAI-compatible provider, as built by the registry.
+pub type OpenAiProvider = WireProvider<OpenAi>;
 
-    fn headers(&self, request: &ModelRequest) -> Result<HeaderMap, ProviderError> {
-        let mut headers = HeaderMap::new();
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        headers.insert(
-            ACCEPT,
-            HeaderValue::from_static(if request.stream {
-                "text/event-stream"
-            } else {
-                "application/json"
-            }),
-        );
-        if let Some(key) = self
-            .config
+#[async_trait::async_trait]
+impl Wire for OpenAi {
+    const KIND: ProviderKind = ProviderKind::OpenAi;
+    const SPEC: Spec = Spec {
+        name: "openai",
+        api: API,
+        base_url_var: "OPENAI_BASE_URL",
+        api_key_var: "OPENAI_API_KEY",
+        default_base_url: "https://api.openai.com/v1",
+        local: true,
+        catalogue_prefix: None,
+        test_model: "llama3.2",
+    };
+    const TURN_PATH: &'static str = "/chat/completions";
+    const MODELS_PATH: &'static str = "/models";
+    type Parser = Reply;
+
+    fn headers(
+        &self,
+        config: &ProviderConfig,
+        _request: &ModelRequest,
+        headers: &mut HeaderMap,
+    ) -> Result<(), ProviderError> {
+        if let Some(key) = config
             .api_key
             .as_ref()
             .filter(|k| !k.expose_secret().trim().is_empty())
@@ -71,7 +65,78 @@ impl OpenAiProvider {
             value.set_sensitive(true);
             headers.insert(AUTHORIZATION, value);
         }
-        Ok(headers)
+        Ok(())
+    }
+
+    fn body(&self, request: &ModelRequest) -> Value {
+        request_body(request)
+    }
+
+    /// Local servers say how much context they were started with:
+    /// llama.cpp in `GET /props` (`default_generation_settings.n_ctx`) or
+    /// its model list (`meta.n_ctx`), vLLM as `max_model_len`, LM Studio as
+    /// `loaded_context_length` / `max_context_length`, Ollama in
+    /// `/api/show`, others as `context_length`.
+    async fn context_tokens(&self, server: &Server<'_>, model: &str) -> Option<u32> {
+        let (base, root) = (server.base(), server.root());
+        let as_u32 = |v: &Value| {
+            v.as_u64()
+                .filter(|n| *n > 0 && *n < u64::from(u32::MAX))
+                .map(|n| n as u32)
+        };
+        if let Ok(props) = server.get_json(root, "/props").await {
+            let n = &props["default_generation_settings"];
+            if let Some(n) = as_u32(&n["n_ctx"]).or_else(|| as_u32(&props["n_ctx"])) {
+                return Some(n);
+            }
+        }
+        // Ollama says it in its own `/api/show`: the `num_ctx` it runs the
+        // model with; without one it serves 4,096 at most, whatever the
+        // model could hold.
+        if let Ok(show) = server
+            .post_json(root, "/api/show", &json!({"model": model}))
+            .await
+        {
+            let num_ctx = show["parameters"].as_str().and_then(|p| {
+                p.lines()
+                    .find_map(|l| l.trim().strip_prefix("num_ctx"))
+                    .and_then(|v| v.trim().parse::<u32>().ok())
+            });
+            let trained = show["model_info"].as_object().and_then(|info| {
+                info.iter()
+                    .find(|(k, _)| k.ends_with(".context_length"))
+                    .and_then(|(_, v)| as_u32(v))
+            });
+            if let Some(n) = num_ctx.or_else(|| trained.map(|t| t.min(4_096))) {
+                return Some(n);
+            }
+        }
+        let list = server.get_json(base, "/models").await.ok()?;
+        let entry = list["data"]
+            .as_array()?
+            .iter()
+            .find(|m| m["id"] == model)
+            .or_else(|| list["data"].as_array()?.first())?;
+        [
+            "max_model_len",
+            "loaded_context_length",
+            "context_length",
+            "max_context_length",
+        ]
+        .iter()
+        .find_map(|k| as_u32(&entry[*k]))
+        .or_else(|| as_u32(&entry["meta"]["n_ctx"]))
+        .or_else(|| as_u32(&entry["meta"]["n_ctx_train"]))
+    }
+
+    /// llama.cpp's `/props` says what the loaded chat template can do; a
+    /// template without tools makes the server drop them silently.
+    async fn supports_tools(&self, server: &Server<'_>, _model: &str) -> Option<bool> {
+        let props = server.get_json(server.root(), "/props").await.ok()?;
+        let caps = &props["chat_template_caps"];
+        caps["supports_tool_calls"]
+            .as_bool()
+            .or_else(|| caps["supports_tools"].as_bool())
     }
 }
 
@@ -163,211 +228,8 @@ fn push_message(out: &mut Vec<Value>, message: &Message) {
     }
 }
 
-#[async_trait::async_trait]
-impl Provider for OpenAiProvider {
-    fn identity(&self) -> String {
-        crate::redact::mask_url_credentials(&self.config.base_url).into_owned()
-    }
-
-    fn kind(&self) -> ProviderKind {
-        ProviderKind::OpenAi
-    }
-
-    async fn stream_turn(
-        &self,
-        request: &ModelRequest,
-        cancel: &CancellationToken,
-        on_event: &mut (dyn FnMut(StreamEvent) + Send),
-    ) -> Result<ModelResponse, ProviderError> {
-        let turn = Turn {
-            provider: self,
-            request,
-            headers: self.headers(request)?,
-            body: Bytes::from(request_body(request).to_string()),
-        };
-        retry::run(&turn, cancel, on_event).await
-    }
-
-    /// Local servers say how much context they were started with:
-    /// llama.cpp in `GET /props` (`default_generation_settings.n_ctx`) or
-    /// its model list (`meta.n_ctx`), vLLM as `max_model_len`, LM Studio as
-    /// `loaded_context_length` / `max_context_length`, Ollama in
-    /// `/api/show`, others as `context_length`.
-    async fn context_tokens(&self, model: &str) -> Option<u32> {
-        let mut listing = ModelRequest::new(String::new(), Vec::new());
-        listing.stream = false;
-        let mut headers = self.headers(&listing).ok()?;
-        headers.remove(CONTENT_TYPE);
-        let base = self.config.base_url.trim().trim_end_matches('/');
-        let root = base.strip_suffix("/v1").unwrap_or(base);
-        let as_u32 = |v: &Value| {
-            v.as_u64()
-                .filter(|n| *n > 0 && *n < u64::from(u32::MAX))
-                .map(|n| n as u32)
-        };
-        if let Ok(url) = http::endpoint(root, "/props", ProviderKind::OpenAi.base_url_var()) {
-            if let Ok(props) = http::get_json(&url, headers.clone(), &self.config, API).await {
-                let n = &props["default_generation_settings"];
-                if let Some(n) = as_u32(&n["n_ctx"]).or_else(|| as_u32(&props["n_ctx"])) {
-                    return Some(n);
-                }
-            }
-        }
-        // Ollama says it in its own `/api/show`: the `num_ctx` it runs the
-        // model with; without one it serves 4,096 at most, whatever the
-        // model could hold.
-        if let Ok(url) = http::endpoint(root, "/api/show", ProviderKind::OpenAi.base_url_var()) {
-            if let Ok(show) = http::post_json(
-                &url,
-                headers.clone(),
-                &json!({"model": model}),
-                &self.config,
-                API,
-            )
-            .await
-            {
-                let num_ctx = show["parameters"].as_str().and_then(|p| {
-                    p.lines()
-                        .find_map(|l| l.trim().strip_prefix("num_ctx"))
-                        .and_then(|v| v.trim().parse::<u32>().ok())
-                });
-                let trained = show["model_info"].as_object().and_then(|info| {
-                    info.iter()
-                        .find(|(k, _)| k.ends_with(".context_length"))
-                        .and_then(|(_, v)| as_u32(v))
-                });
-                if let Some(n) = num_ctx.or_else(|| trained.map(|t| t.min(4_096))) {
-                    return Some(n);
-                }
-            }
-        }
-        let url = http::endpoint(base, "/models", ProviderKind::OpenAi.base_url_var()).ok()?;
-        let list = http::get_json(&url, headers, &self.config, API)
-            .await
-            .ok()?;
-        let entry = list["data"]
-            .as_array()?
-            .iter()
-            .find(|m| m["id"] == model)
-            .or_else(|| list["data"].as_array()?.first())?;
-        [
-            "max_model_len",
-            "loaded_context_length",
-            "context_length",
-            "max_context_length",
-        ]
-        .iter()
-        .find_map(|k| as_u32(&entry[*k]))
-        .or_else(|| as_u32(&entry["meta"]["n_ctx"]))
-        .or_else(|| as_u32(&entry["meta"]["n_ctx_train"]))
-    }
-
-    /// llama.cpp's `/props` says what the loaded chat template can do; a
-    /// template without tools makes the server drop them silently.
-    async fn supports_tools(&self, _model: &str) -> Option<bool> {
-        let mut listing = ModelRequest::new(String::new(), Vec::new());
-        listing.stream = false;
-        let mut headers = self.headers(&listing).ok()?;
-        headers.remove(CONTENT_TYPE);
-        let base = self.config.base_url.trim().trim_end_matches('/');
-        let root = base.strip_suffix("/v1").unwrap_or(base);
-        let url = http::endpoint(root, "/props", ProviderKind::OpenAi.base_url_var()).ok()?;
-        let props = http::get_json(&url, headers, &self.config, API)
-            .await
-            .ok()?;
-        let caps = &props["chat_template_caps"];
-        caps["supports_tool_calls"]
-            .as_bool()
-            .or_else(|| caps["supports_tools"].as_bool())
-    }
-
-    async fn list_models(&self) -> Result<Vec<String>, ProviderError> {
-        let url = http::endpoint(
-            &self.config.base_url,
-            "/models",
-            ProviderKind::OpenAi.base_url_var(),
-        )?;
-        let mut listing = ModelRequest::new(String::new(), Vec::new());
-        listing.stream = false;
-        let mut headers = self.headers(&listing)?;
-        headers.remove(CONTENT_TYPE);
-        Ok(http::model_ids(
-            &http::get_json(&url, headers, &self.config, API).await?,
-        ))
-    }
-}
-
-struct Turn<'a> {
-    provider: &'a OpenAiProvider,
-    request: &'a ModelRequest,
-    headers: HeaderMap,
-    body: Bytes,
-}
-
-impl Attempt for Turn<'_> {
-    fn retry_policy(&self) -> &RetryPolicy {
-        &self.provider.config.retry
-    }
-
-    async fn attempt(
-        &self,
-        on_event: &mut (dyn FnMut(StreamEvent) + Send),
-    ) -> Result<ModelResponse, ProviderError> {
-        let p = self.provider;
-        let (response, sse) = http::post_turn(
-            &p.url,
-            &self.headers,
-            &self.body,
-            self.request.stream,
-            &p.config,
-        )
-        .await?;
-        let mut reply = Reply::default();
-        if sse {
-            let mut events = http::events(response, &p.config, API);
-            loop {
-                match events.next().await? {
-                    None => break,
-                    Some(e) if e.data.trim() == "[DONE]" => {
-                        reply.done = true;
-                        events.drain().await;
-                        break;
-                    }
-                    Some(e) => reply.chunk(&e.data, on_event)?,
-                }
-            }
-            // Complete means a finish reason or the `[DONE]` marker; a body
-            // that just stops is a cut, never a short answer.
-            if reply.finish_reason.is_none() && !reply.done {
-                return Err(ProviderError::Truncated);
-            }
-            reply.close_open(on_event);
-            on_event(StreamEvent::MessageDelta {
-                stop_reason: reply.finish_reason.clone(),
-                usage: reply.usage,
-            });
-            on_event(StreamEvent::MessageStop);
-        } else {
-            let body = http::body(response, &p.config, &p.url).await?;
-            reply.whole(&body)?;
-        }
-        reply.finish(self.request, &p.prices)
-    }
-}
-
-#[derive(Debug)]
-enum Partial {
-    Text(String),
-    Thinking(String),
-    ToolUse {
-        id: String,
-        name: String,
-        json: String,
-    },
-}
-
 #[derive(Debug, Default)]
-struct Reply {
+pub struct Reply {
     id: String,
     model: String,
     blocks: Vec<Partial>,
@@ -383,10 +245,7 @@ struct Reply {
 }
 
 fn malformed(detail: impl Into<String>) -> ProviderError {
-    ProviderError::Malformed {
-        api: API,
-        detail: detail.into(),
-    }
+    wire::malformed(API, detail)
 }
 
 fn stop_reason(finish: &str) -> StopReason {
@@ -433,18 +292,7 @@ impl Reply {
         }
         self.close_open(on_event);
         let index = self.blocks.len();
-        let initial = match &new {
-            Partial::Text(_) => ContentBlock::text(""),
-            Partial::Thinking(_) => ContentBlock::Thinking {
-                thinking: String::new(),
-                signature: String::new(),
-            },
-            Partial::ToolUse { id, name, .. } => ContentBlock::ToolUse {
-                id: id.clone(),
-                name: name.clone(),
-                input: json!({}),
-            },
-        };
+        let initial = new.initial_block();
         self.blocks.push(new);
         self.open = Some(index);
         on_event(StreamEvent::BlockStart {
@@ -511,11 +359,14 @@ impl Reply {
             .and_then(Value::as_str);
         if let Some(t) = reasoning.filter(|t| !t.is_empty()) {
             let i = self.block(
-                |p| matches!(p, Partial::Thinking(_)),
-                Partial::Thinking(String::new()),
+                |p| matches!(p, Partial::Thinking { .. }),
+                Partial::Thinking {
+                    thinking: String::new(),
+                    signature: String::new(),
+                },
                 on_event,
             );
-            if let Partial::Thinking(s) = &mut self.blocks[i] {
+            if let Partial::Thinking { thinking: s, .. } = &mut self.blocks[i] {
                 s.push_str(t);
             }
             on_event(StreamEvent::ThinkingDelta {
@@ -617,7 +468,11 @@ impl Reply {
             .and_then(Value::as_str)
             .filter(|r| !r.is_empty())
         {
-            self.blocks.push(Partial::Thinking(r.to_string()));
+            // Local servers do not sign their reasoning.
+            self.blocks.push(Partial::Thinking {
+                thinking: r.to_string(),
+                signature: String::new(),
+            });
         }
         if let Some(t) = message
             .get("content")
@@ -659,52 +514,53 @@ impl Reply {
         }
         Ok(())
     }
+}
 
-    fn finish(
-        self,
-        request: &ModelRequest,
-        prices: &PriceTable,
-    ) -> Result<ModelResponse, ProviderError> {
-        let mut content = Vec::with_capacity(self.blocks.len());
-        for partial in self.blocks {
-            content.push(match partial {
-                Partial::Text(text) => ContentBlock::Text { text },
-                // Local servers do not sign their reasoning.
-                Partial::Thinking(thinking) => ContentBlock::Thinking {
-                    thinking,
-                    signature: String::new(),
-                },
-                Partial::ToolUse { id, name, json } => {
-                    let input = if json.trim().is_empty() {
-                        json!({})
-                    } else {
-                        serde_json::from_str(&json).map_err(|e| {
-                            malformed(format!(
-                                "the arguments of tool call {name} are not JSON: {e}"
-                            ))
-                        })?
-                    };
-                    ContentBlock::ToolUse { id, name, input }
-                }
-            });
+impl Parser for Reply {
+    fn event(
+        &mut self,
+        _name: &str,
+        data: &str,
+        on_event: Sink<'_>,
+    ) -> Result<bool, ProviderError> {
+        if data.trim() == "[DONE]" {
+            self.done = true;
+            return Ok(true);
         }
-        let model = if self.model.is_empty() {
-            request.model.clone()
-        } else {
-            self.model
-        };
-        let cost_usd = prices
-            .cost(&model, &self.usage)
-            .or_else(|| prices.cost(&request.model, &self.usage));
-        Ok(ModelResponse {
+        self.chunk(data, on_event)?;
+        Ok(false)
+    }
+
+    /// Complete means a finish reason or the `[DONE]` marker; a body that
+    /// just stops is a cut, never a short answer.
+    fn end(&mut self, on_event: Sink<'_>) -> Result<(), ProviderError> {
+        if self.finish_reason.is_none() && !self.done {
+            return Err(ProviderError::Truncated);
+        }
+        self.close_open(on_event);
+        on_event(StreamEvent::MessageDelta {
+            stop_reason: self.finish_reason.clone(),
+            usage: self.usage,
+        });
+        on_event(StreamEvent::MessageStop);
+        Ok(())
+    }
+
+    fn whole(&mut self, body: &[u8]) -> Result<(), ProviderError> {
+        Reply::whole(self, body)
+    }
+
+    fn finish(self) -> Gathered {
+        Gathered {
             id: self.id,
-            model,
-            message: Message::assistant(content),
-            stop_reason: self.finish_reason.unwrap_or(StopReason::EndTurn),
+            model: self.model,
+            blocks: self.blocks,
+            stop_reason: self.finish_reason,
             stop_sequence: None,
             usage: self.usage,
-            cost_usd,
-            attempts: 1,
-        })
+            bad_input: Some(|name, e| {
+                format!("the arguments of tool call {name} are not JSON: {e}")
+            }),
+        }
     }
 }

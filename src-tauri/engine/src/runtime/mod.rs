@@ -7,11 +7,15 @@
 //! streams to the caller as [`Progress`] events (the CLI prints them, the
 //! app forwards them to the window). Many runs can go at once on one
 //! [`Runtime`]; they share one connection pool per provider.
+//!
+//! The runtime never names a provider or a specific tool: providers come
+//! from [`crate::provider`] (their wire details stay there), tools from
+//! [`crate::tools::for_agent`] (each declares its own native type and
+//! betas), and what events carry from [`crate::store::payload`].
 
 pub mod orchestra;
 pub mod outcome_loop;
 pub mod prompt;
-pub mod providers;
 pub mod thread;
 
 use std::path::PathBuf;
@@ -22,15 +26,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
-use crate::provider::{Message, ProviderKind, Tool};
+use crate::provider::Message;
 use crate::store::{Agent, EventKind, EventQuery, NewEvent, NewSession, SessionStatus, Usage};
-use crate::tools::ToolOutput;
-use crate::tools::memory::{self, MemoryTool};
-use crate::tools::workspace::{self, WorkspaceTool};
+pub use crate::provider::ProviderRegistry;
+pub use crate::tools::ToolHandler;
 use crate::{Error, Result, Store};
 pub use outcome_loop::OutcomeOptions;
-pub use providers::ProviderRegistry;
-pub use thread::{ThreadEnd, ToolHandler};
+pub use thread::ThreadEnd;
 
 /// Limits of one run. Per-agent values live in the agent's settings
 /// (`max_turns`, `max_tokens_per_turn`, `max_output_tokens`,
@@ -609,31 +611,19 @@ impl Runtime {
             .get(agent.provider, &self.store)
             .map_err(|e| Error::Invalid(e.to_string()))?;
         let session = self.store.session(session_id)?;
-        let mounts = memory::mounts_for(agent);
+        let workspace = self.workspace_dir(&session.root_id);
         // An evaluation run (a dream's gate) reads and writes a memory view.
         let view = crate::eval::view::current_view();
-        let mut tools: Vec<Arc<dyn ToolHandler>> = Vec::new();
-        if agent.tools.iter().any(|t| t == memory::NAME) {
-            tools.push(Arc::new(MemoryHandler(
-                MemoryTool::new(self.store.clone(), mounts.clone(), &agent.id, session_id)
-                    .with_view(view.clone()),
-            )));
-        }
-        if agent.tools.iter().any(|t| t == workspace::NAME) {
-            let tool = WorkspaceTool::new(self.workspace_dir(&session.root_id))
-                .map_err(|e| Error::io(self.workspace_dir(&session.root_id), e))?;
-            tools.push(Arc::new(WorkspaceHandler(tool)));
-        }
-        let memory: &dyn crate::eval::view::MemoryAccess = match &view {
+        let crate::tools::AgentTools {
+            handlers: mut tools,
+            mounts,
+            memory,
+        } = crate::tools::for_agent(&self.store, agent, session_id, &workspace, view.clone())?;
+        let access: &dyn crate::eval::view::MemoryAccess = match &view {
             Some(v) => v.as_ref(),
             None => self.store.as_ref(),
         };
-        let mut system = prompt::system_prompt(
-            memory,
-            &agent.system_prompt,
-            &mounts,
-            agent.tools.iter().any(|t| t == memory::NAME),
-        )?;
+        let mut system = prompt::system_prompt(access, &agent.system_prompt, &mounts, memory)?;
         let roster = self.store.roster(&agent.id)?;
         if !roster.is_empty() {
             let settings = orchestra::Settings::for_agent(agent);
@@ -676,47 +666,5 @@ impl Runtime {
                 let _ = store.renew_session_lease(&id);
             }
         })
-    }
-}
-
-struct MemoryHandler(MemoryTool);
-
-#[async_trait::async_trait]
-impl ToolHandler for MemoryHandler {
-    fn name(&self) -> &str {
-        memory::NAME
-    }
-    fn definition(&self, provider: ProviderKind) -> Tool {
-        let tool = Tool::new(
-            memory::NAME,
-            MemoryTool::description(),
-            MemoryTool::input_schema(),
-        );
-        match provider {
-            ProviderKind::Anthropic => tool.with_native_type(memory::ANTHROPIC_TOOL_TYPE),
-            ProviderKind::OpenAi => tool,
-        }
-    }
-    async fn call(&self, input: &Value, _cancel: &CancellationToken) -> ToolOutput {
-        self.0.execute(input)
-    }
-}
-
-struct WorkspaceHandler(WorkspaceTool);
-
-#[async_trait::async_trait]
-impl ToolHandler for WorkspaceHandler {
-    fn name(&self) -> &str {
-        workspace::NAME
-    }
-    fn definition(&self, _provider: ProviderKind) -> Tool {
-        Tool::new(
-            workspace::NAME,
-            WorkspaceTool::description(),
-            WorkspaceTool::input_schema(),
-        )
-    }
-    async fn call(&self, input: &Value, _cancel: &CancellationToken) -> ToolOutput {
-        self.0.execute(input)
     }
 }

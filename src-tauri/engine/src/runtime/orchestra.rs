@@ -17,11 +17,11 @@ use serde_json::{Value, json};
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
-use super::thread::{self, ToolHandler};
+use super::thread;
 use super::{Budget, Limits, Progress, ProgressSink, Runtime};
-use crate::provider::{Message, ProviderKind, Tool};
+use crate::provider::{Message, Tool};
 use crate::store::{Agent, EventKind, EventQuery, NewEvent, NewSession, SessionStatus};
-use crate::tools::ToolOutput;
+use crate::tools::{ToolHandler, ToolOutput};
 
 pub const DELEGATE: &str = "delegate";
 pub const LIST_ROSTER: &str = "list_roster";
@@ -133,7 +133,7 @@ impl ToolHandler for ListRoster {
     fn name(&self) -> &str {
         LIST_ROSTER
     }
-    fn definition(&self, _: ProviderKind) -> Tool {
+    fn definition(&self) -> Tool {
         Tool::new(
             LIST_ROSTER,
             "List the teammates you can delegate to: name, model and what each is for.",
@@ -178,7 +178,7 @@ impl ToolHandler for Delegate {
     fn name(&self) -> &str {
         DELEGATE
     }
-    fn definition(&self, _: ProviderKind) -> Tool {
+    fn definition(&self) -> Tool {
         let names: Vec<&str> = self.0.roster.iter().map(|a| a.name.as_str()).collect();
         Tool::new(
             DELEGATE,

@@ -15,18 +15,9 @@ use crate::provider::{
     ContentBlock, Message, ModelRequest, Provider, ProviderError, Role, StopReason, StreamEvent,
     Tool,
 };
-use crate::store::{EventKind, NewEvent, SessionStatus, Usage};
-use crate::tools::ToolOutput;
+use crate::store::{EventKind, NewEvent, SessionStatus, Usage, payload};
+use crate::tools::{ToolHandler, ToolOutput};
 use crate::{Result, Store};
-
-/// A tool a thread can call. Memory and workspace are quick and local; a
-/// delegation tool runs whole subagent threads, hence async.
-#[async_trait::async_trait]
-pub trait ToolHandler: Send + Sync {
-    fn name(&self) -> &str;
-    fn definition(&self, provider: crate::provider::ProviderKind) -> Tool;
-    async fn call(&self, input: &Value, cancel: &CancellationToken) -> ToolOutput;
-}
 
 pub(crate) struct ThreadEnv {
     pub store: Arc<Store>,
@@ -78,11 +69,13 @@ pub(crate) async fn run(
     mut messages: Vec<Message>,
     mut turn: u32,
 ) -> Result<ThreadEnd> {
-    let tools: Vec<Tool> = env
-        .tools
-        .iter()
-        .map(|t| t.definition(env.provider.kind()))
-        .collect();
+    let tools: Vec<Tool> = env.tools.iter().map(|t| t.definition()).collect();
+    let mut betas: Vec<String> = Vec::new();
+    for beta in env.tools.iter().flat_map(|t| t.betas()) {
+        if !betas.iter().any(|b| b == beta) {
+            betas.push(beta.to_string());
+        }
+    }
     loop {
         if env.cancel.is_cancelled() {
             return Ok(ThreadEnd {
@@ -98,7 +91,12 @@ pub(crate) async fn run(
         }) {
             env.store.append_event(
                 session_id,
-                &NewEvent::new(EventKind::LimitReached, json!({"limit": limit})),
+                &NewEvent::new(
+                    EventKind::LimitReached,
+                    payload::to_data(&payload::LimitReached {
+                        limit: limit.clone(),
+                    }),
+                ),
             )?;
             // Names the agent, so the message says where to change the limit.
             let agent = env
@@ -119,16 +117,7 @@ pub(crate) async fn run(
         request.system = (!env.system.is_empty()).then(|| env.system.clone());
         request.tools = tools.clone();
         request.max_tokens = env.limits.max_tokens_per_turn;
-        if env
-            .tools
-            .iter()
-            .any(|t| t.name() == crate::tools::memory::NAME)
-            && env.provider.kind() == crate::provider::ProviderKind::Anthropic
-        {
-            request
-                .betas
-                .push(crate::tools::memory::ANTHROPIC_BETA.into());
-        }
+        request.betas = betas.clone();
 
         let started = Instant::now();
         let store = env.store.clone();
@@ -150,7 +139,14 @@ pub(crate) async fn run(
             } => {
                 let _ = store.append_event(
                     &sid,
-                    &NewEvent::new(EventKind::Retry, json!({"attempt": attempt, "delay_ms": delay.as_millis() as u64, "error": error})),
+                    &NewEvent::new(
+                        EventKind::Retry,
+                        payload::to_data(&payload::Retry {
+                            attempt,
+                            delay_ms: delay.as_millis() as u64,
+                            error: error.clone(),
+                        }),
+                    ),
                 );
                 progress.emit(Progress::Retrying {
                     session_id: sid.clone(),
@@ -182,7 +178,10 @@ pub(crate) async fn run(
                     session_id,
                     &NewEvent::new(
                         EventKind::Error,
-                        json!({"message": message, "source": "model"}),
+                        payload::to_data(&payload::ErrorEvent {
+                            message: message.clone(),
+                            source: "model".into(),
+                        }),
                     ),
                 )?;
                 return Ok(ThreadEnd::failed(message, turn));
@@ -204,7 +203,9 @@ pub(crate) async fn run(
         let final_event = ends.then(|| {
             NewEvent::new(
                 EventKind::FinalAnswer,
-                json!({"text": response.message.text()}),
+                payload::to_data(&payload::FinalAnswer {
+                    text: response.message.text(),
+                }),
             )
         });
         log_assistant(
@@ -255,7 +256,12 @@ pub(crate) async fn run(
                 };
                 env.store.append_event(
                     session_id,
-                    &NewEvent::new(EventKind::LimitReached, json!({"limit": limit})),
+                    &NewEvent::new(
+                        EventKind::LimitReached,
+                        payload::to_data(&payload::LimitReached {
+                            limit: limit.clone(),
+                        }),
+                    ),
                 )?;
                 return Ok(ThreadEnd::failed(why, turn));
             }
@@ -264,7 +270,10 @@ pub(crate) async fn run(
                     session_id,
                     &NewEvent::new(
                         EventKind::Error,
-                        json!({"message": "the model declined this task", "source": "model"}),
+                        payload::to_data(&payload::ErrorEvent {
+                            message: "the model declined this task".into(),
+                            source: "model".into(),
+                        }),
                     ),
                 )?;
                 return Ok(ThreadEnd::failed("the model declined this task", turn));
@@ -300,22 +309,39 @@ fn log_assistant(
         .filter_map(|block| match block {
             ContentBlock::Text { text } => Some(NewEvent::new(
                 EventKind::AssistantText,
-                json!({"turn": turn, "text": text}),
+                payload::to_data(&payload::AssistantText {
+                    turn,
+                    text: text.clone(),
+                }),
             )),
             ContentBlock::Thinking {
                 thinking,
                 signature,
             } => Some(NewEvent::new(
                 EventKind::Thinking,
-                json!({"turn": turn, "thinking": thinking, "signature": signature}),
+                payload::to_data(&payload::Thinking {
+                    turn,
+                    thinking: Some(thinking.clone()),
+                    signature: Some(signature.clone()),
+                    redacted: None,
+                }),
             )),
             ContentBlock::RedactedThinking { data } => Some(NewEvent::new(
                 EventKind::Thinking,
-                json!({"turn": turn, "redacted": data}),
+                payload::to_data(&payload::Thinking {
+                    turn,
+                    redacted: Some(data.clone()),
+                    ..Default::default()
+                }),
             )),
             ContentBlock::ToolUse { id, name, input } => Some(NewEvent::new(
                 EventKind::ToolCall,
-                json!({"turn": turn, "id": id, "name": name, "input": input}),
+                payload::to_data(&payload::ToolCall {
+                    turn,
+                    id: id.clone(),
+                    name: name.clone(),
+                    input: input.clone(),
+                }),
             )),
             _ => None,
         })
@@ -323,7 +349,10 @@ fn log_assistant(
     if events.is_empty() {
         events.push(NewEvent::new(
             EventKind::AssistantText,
-            json!({"turn": turn, "text": ""}),
+            payload::to_data(&payload::AssistantText {
+                turn,
+                text: String::new(),
+            }),
         ));
     }
     // The call's usage and cost ride on its last event, counted once.
@@ -373,11 +402,26 @@ async fn call_tool(
         } else {
             EventKind::MemoryWrite
         };
-        events.push(NewEvent::new(kind, json!({"turn": turn, "store": effect.store, "path": effect.path, "version": effect.version, "version_id": effect.version_id})));
+        events.push(NewEvent::new(
+            kind,
+            payload::to_data(&payload::MemoryAccess {
+                turn,
+                store: effect.store.clone(),
+                path: effect.path.clone(),
+                version: effect.version,
+                version_id: effect.version_id.clone(),
+            }),
+        ));
     }
     let mut result = NewEvent::new(
         EventKind::ToolResult,
-        json!({"turn": turn, "tool_use_id": id, "name": name, "content": output.content, "is_error": output.is_error}),
+        payload::to_data(&payload::ToolResult {
+            turn,
+            tool_use_id: id.to_string(),
+            name: name.to_string(),
+            content: output.content.clone(),
+            is_error: output.is_error,
+        }),
     );
     result.latency_ms = Some(started.elapsed().as_millis() as i64);
     events.push(result);
@@ -407,52 +451,54 @@ pub(crate) fn history_from_events(events: &[crate::store::Event]) -> (Vec<Messag
         };
     for e in events {
         let d = &e.data;
-        let s = |k: &str| d.get(k).and_then(Value::as_str).unwrap_or("").to_string();
         if let Some(t) = d.get("turn").and_then(Value::as_u64) {
             turns = turns.max(t as u32);
         }
         match e.kind {
             EventKind::UserMessage => {
-                push(Role::User, ContentBlock::text(s("text")), &mut messages)
+                let m: payload::UserMessage = payload::read(d);
+                push(Role::User, ContentBlock::text(m.text), &mut messages)
             }
-            EventKind::AssistantText => push(
-                Role::Assistant,
-                ContentBlock::text(s("text")),
-                &mut messages,
-            ),
-            EventKind::Thinking if d.get("redacted").is_some() => push(
-                Role::Assistant,
-                ContentBlock::RedactedThinking {
-                    data: s("redacted"),
-                },
-                &mut messages,
-            ),
-            EventKind::Thinking => push(
-                Role::Assistant,
-                ContentBlock::Thinking {
-                    thinking: s("thinking"),
-                    signature: s("signature"),
-                },
-                &mut messages,
-            ),
-            EventKind::ToolCall => push(
-                Role::Assistant,
-                ContentBlock::ToolUse {
-                    id: s("id"),
-                    name: s("name"),
-                    input: d.get("input").cloned().unwrap_or(json!({})),
-                },
-                &mut messages,
-            ),
-            EventKind::ToolResult => push(
-                Role::User,
-                ContentBlock::tool_result(
-                    s("tool_use_id"),
-                    s("content"),
-                    d.get("is_error").and_then(Value::as_bool).unwrap_or(false),
-                ),
-                &mut messages,
-            ),
+            EventKind::AssistantText => {
+                let t: payload::AssistantText = payload::read(d);
+                push(Role::Assistant, ContentBlock::text(t.text), &mut messages)
+            }
+            EventKind::Thinking => {
+                let t: payload::Thinking = payload::read(d);
+                let block = match t.redacted {
+                    Some(data) => ContentBlock::RedactedThinking { data },
+                    None => ContentBlock::Thinking {
+                        thinking: t.thinking.unwrap_or_default(),
+                        signature: t.signature.unwrap_or_default(),
+                    },
+                };
+                push(Role::Assistant, block, &mut messages)
+            }
+            EventKind::ToolCall => {
+                let c: payload::ToolCall = payload::read(d);
+                let input = if c.input.is_null() {
+                    json!({})
+                } else {
+                    c.input
+                };
+                push(
+                    Role::Assistant,
+                    ContentBlock::ToolUse {
+                        id: c.id,
+                        name: c.name,
+                        input,
+                    },
+                    &mut messages,
+                )
+            }
+            EventKind::ToolResult => {
+                let r: payload::ToolResult = payload::read(d);
+                push(
+                    Role::User,
+                    ContentBlock::tool_result(r.tool_use_id, r.content, r.is_error),
+                    &mut messages,
+                )
+            }
             _ => {}
         }
     }

@@ -6,6 +6,10 @@
 //! It owns every statement on `agents` and `agent_stores`. It never
 //! imports `dream` or another module built on the store: a schedule's text
 //! is checked with the leaf [`crate::schedule_spec`].
+//!
+//! The provider is stored as its name, plain text since schema 6: which
+//! names exist is the provider registry's business, and a name this build
+//! does not know reads as an error that says so, never as a default.
 
 use super::CachedSql;
 use rusqlite::{OptionalExtension, Row, params};
@@ -152,7 +156,9 @@ fn agent_from_row(row: &Row<'_>) -> rusqlite::Result<Agent> {
     Ok(Agent {
         id: row.get(0)?,
         name: row.get(1)?,
-        provider: provider.parse().unwrap_or(ProviderKind::Anthropic),
+        provider: provider.parse().map_err(|e: crate::Error| {
+            rusqlite::Error::FromSqlConversionFailure(2, rusqlite::types::Type::Text, Box::new(e))
+        })?,
         model: row.get(3)?,
         system_prompt: row.get(4)?,
         tools: from_json(&row.get::<_, String>(5)?)?,

@@ -30,6 +30,7 @@ pub mod links;
 pub mod memory;
 pub mod mirror_state;
 pub mod outcome_stats;
+pub mod payload;
 pub mod rubrics;
 pub mod sessions;
 
@@ -66,15 +67,15 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("migrations/0003_store_usage.sql")),
         M::up(include_str!("migrations/0004_imported_sessions.sql")),
         M::up(include_str!("migrations/0005_reviewed_sessions.sql")),
-        // eval-gate: renumber at merge so 0006 runs first.
+        // Rebuilds `agents`: every foreign key is checked before it commits.
+        M::up(include_str!("migrations/0006_provider_text.sql")).foreign_key_check(),
         M::up(include_str!("migrations/0007_evals.sql")),
     ])
 }
 
 /// The schema version this build writes.
 pub fn schema_version() -> i64 {
-    // eval-gate adds 0007_evals.sql (6 migrations until 0006 lands: then 7).
-    6
+    7
 }
 
 /// A handle on one data folder's database. Cheap to share behind an `Arc`;
@@ -137,9 +138,13 @@ impl Store {
         // NORMAL under WAL: a commit survives a process kill; only a power cut
         // can lose the last transactions, never consistency.
         conn.pragma_update(None, "synchronous", "NORMAL")?;
-        conn.pragma_update(None, "foreign_keys", "ON")?;
 
         if found < schema_version() {
+            // Migrations run with foreign keys off, as SQLite's procedure
+            // for rebuilding a table requires (0006 rebuilds `agents`; with
+            // them on, dropping the old table would cascade); such a
+            // migration checks every foreign key before it commits.
+            conn.pragma_update(None, "foreign_keys", "OFF")?;
             if let Err(e) = migrations().to_latest(&mut conn) {
                 // Another process may have migrated the same file first.
                 let now: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
@@ -151,6 +156,7 @@ impl Store {
                 }
             }
         }
+        conn.pragma_update(None, "foreign_keys", "ON")?;
         Ok(Store {
             path: path.to_path_buf(),
             conn: Mutex::new(conn),

@@ -692,3 +692,25 @@ fn human_size(bytes: i64) -> String {
         format!("{size:.1}{}", units[i])
     }
 }
+
+#[async_trait::async_trait]
+impl super::ToolHandler for MemoryTool {
+    fn name(&self) -> &str {
+        NAME
+    }
+    /// Claude knows this tool natively; the beta enables it there.
+    fn definition(&self) -> crate::provider::Tool {
+        crate::provider::Tool::new(NAME, Self::description(), Self::input_schema())
+            .with_native_type(ANTHROPIC_TOOL_TYPE)
+    }
+    fn betas(&self) -> &[&'static str] {
+        &[ANTHROPIC_BETA]
+    }
+    async fn call(
+        &self,
+        input: &Value,
+        _cancel: &tokio_util::sync::CancellationToken,
+    ) -> ToolOutput {
+        self.execute(input)
+    }
+}

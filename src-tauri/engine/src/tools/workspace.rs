@@ -221,3 +221,20 @@ impl WorkspaceTool {
         }
     }
 }
+
+#[async_trait::async_trait]
+impl super::ToolHandler for WorkspaceTool {
+    fn name(&self) -> &str {
+        NAME
+    }
+    fn definition(&self) -> crate::provider::Tool {
+        crate::provider::Tool::new(NAME, Self::description(), Self::input_schema())
+    }
+    async fn call(
+        &self,
+        input: &Value,
+        _cancel: &tokio_util::sync::CancellationToken,
+    ) -> ToolOutput {
+        self.execute(input)
+    }
+}

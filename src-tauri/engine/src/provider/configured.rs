@@ -1,15 +1,19 @@
-//! Which model API an agent's turns go to. One shared provider per kind
-//! (one connection pool), configured as the official SDKs are: base URL from
-//! `ANTHROPIC_BASE_URL` / `OPENAI_BASE_URL` (else Settings, else the public
-//! endpoint), key from `ANTHROPIC_API_KEY` / `OPENAI_API_KEY` (else the OS
-//! keychain). Prices come from the built-in table, overridden by
-//! `<data>/prices.json` when the user has one.
+//! Configured providers: one shared provider per kind (one connection
+//! pool), configured as the official SDKs are: base URL from the kind's
+//! `*_BASE_URL` variable (else Settings, else the public endpoint), key from
+//! its `*_API_KEY` variable (else the OS keychain). Prices come from the
+//! built-in table, overridden by `<data>/prices.json` when the user has one.
+//!
+//! It reads Settings and the keychain but never writes them, and never
+//! names a provider: what differs per kind comes from its [`Spec`].
 
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use crate::provider::{self, PriceTable, Provider, ProviderConfig, ProviderError, ProviderKind};
+use crate::provider::{
+    self, PriceTable, Provider, ProviderConfig, ProviderError, ProviderKind, Spec,
+};
 use crate::{Store, keychain};
 
 pub struct ProviderRegistry {
@@ -50,6 +54,7 @@ impl ProviderRegistry {
         {
             return Ok(p.clone());
         }
+        let spec: &Spec = kind.spec();
         let saved_url = store.setting(&base_url_setting(kind)).ok().flatten();
         let config = ProviderConfig::from_lookup(
             kind,
@@ -61,11 +66,9 @@ impl ProviderRegistry {
                 })
             },
             || match keychain::resolve_api_key(kind.as_str()) {
-                // A local OpenAI-compatible server needs no key, so a missing
-                // keychain is not an error there.
-                Err(crate::Error::KeychainUnavailable(_)) if kind == ProviderKind::OpenAi => {
-                    Ok(None)
-                }
+                // A local server needs no key, so a missing keychain is not
+                // an error there.
+                Err(crate::Error::KeychainUnavailable(_)) if spec.local => Ok(None),
                 other => other,
             },
         )?;
@@ -73,10 +76,10 @@ impl ProviderRegistry {
         if config.api_key.is_some() && config.key_fix == provider::KeyFix::Keychain {
             crate::key_host::check(store, kind, &config.base_url)?;
         }
-        if kind == ProviderKind::Anthropic && config.api_key.is_none() {
+        if !spec.local && config.api_key.is_none() {
             return Err(ProviderError::MissingKey {
-                provider: "Anthropic",
-                env_var: "ANTHROPIC_API_KEY",
+                provider: spec.api,
+                env_var: spec.api_key_var,
             });
         }
         let built = provider::build(kind, config, self.prices.clone())?;

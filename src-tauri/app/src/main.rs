@@ -53,6 +53,10 @@ fn main() {
                 // Folder mirrors configured on stores resume with the app.
                 let mirrors = api.clone();
                 tauri::async_runtime::spawn(async move {
+                    // Checks of a dream that stopped with the app go on.
+                    if let Err(e) = mirrors.resume_gates() {
+                        eprintln!("Reverie could not resume its checks: {}", e.message);
+                    }
                     if let Err(e) = mirrors.start_configured_mirrors().await {
                         eprintln!(
                             "Reverie could not restart its folder mirrors: {}",

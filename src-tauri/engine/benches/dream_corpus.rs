@@ -15,7 +15,7 @@ use std::time::Instant;
 use reverie_engine::Store;
 use reverie_engine::demo::CORPUS;
 use reverie_engine::dream::review::{FINDINGS_TOOL, PROPOSAL_TOOL};
-use reverie_engine::dream::transcript::estimate_tokens;
+use reverie_engine::transcript::estimate_tokens;
 use reverie_engine::dream::{DreamProgressSink, DreamRequest, Dreamer};
 use reverie_engine::import::reader::{Flow, Piece, read_pieces};
 use reverie_engine::provider::{ProviderConfig, ProviderKind};

@@ -145,7 +145,7 @@ async fn dream_a_passes_the_gate_and_applies_dream_b_regresses_and_is_held() {
     let pending = reverie_engine::dream::sessions_to_review(store, &env.agent).unwrap();
     assert!(pending.is_empty(), "{pending:?}");
     // The run's memory read its receipts; the line is dream A's.
-    let blame = eval::blame::blame(store, &env.store_id(), "/memories/_index.md").unwrap();
+    let blame = reverie_engine::receipts::blame(store, &env.store_id(), "/memories/_index.md").unwrap();
     assert_eq!(blame[1].text, format!("- {LINE}"));
     assert_eq!(blame[1].dream_id.as_deref(), Some(a.dream.id.as_str()));
     assert_eq!(blame[0].author, Some(AuthorKind::User));
@@ -193,7 +193,7 @@ async fn a_pinned_line_is_never_changed_by_a_dream() {
     let env = setup().await;
     let store = env.store();
     env.write("/memories/_index.md", "keep me\nold fact\n");
-    eval::blame::pin_line(store, &env.store_id(), "/memories/_index.md", 1, true).unwrap();
+    reverie_engine::receipts::pin_line(store, &env.store_id(), "/memories/_index.md", 1, true).unwrap();
     let ids = vec![session(store, &env.agent, "Anything?", &[])];
     on_reduce(
         &env.server,
@@ -209,10 +209,10 @@ async fn a_pinned_line_is_never_changed_by_a_dream() {
     assert!(report.blocked[0].reason.contains("which you pinned"), "{:?}", report.blocked);
     // Line actions: correct and forget write user versions; the pin follows.
     let sid = env.store_id();
-    eval::blame::correct_line(store, &sid, "/memories/_index.md", 2, "new fact").unwrap();
-    eval::blame::forget_line(store, &sid, "/memories/_index.md", 2).unwrap();
+    reverie_engine::receipts::correct_line(store, &sid, "/memories/_index.md", 2, "new fact").unwrap();
+    reverie_engine::receipts::forget_line(store, &sid, "/memories/_index.md", 2).unwrap();
     assert_eq!(env.memory()["/memories/_index.md"], "keep me\n");
-    let lines = eval::blame::blame(store, &sid, "/memories/_index.md").unwrap();
+    let lines = reverie_engine::receipts::blame(store, &sid, "/memories/_index.md").unwrap();
     assert!(lines[0].pinned);
 }
 

@@ -11,7 +11,8 @@ use reverie_engine::keychain::Keychain;
 use reverie_engine::managed_agents::{self as managed, BridgeSettings};
 use reverie_engine::provider::ProviderKind;
 use reverie_engine::runtime::Runtime;
-use reverie_engine::{Store, key_host};
+use reverie_engine::Store;
+use reverie_engine::provider::key_host;
 use serde_json::json;
 
 fn keychain_or_skip(service: &str) -> Option<Keychain> {

@@ -6,7 +6,6 @@ use std::time::Duration;
 
 use clap::Args;
 use reverie_engine::dream::schedule::{Scheduler, SlotResult, SystemClock};
-use reverie_engine::dream::Dreamer;
 use reverie_engine::runtime::Runtime;
 use tokio_util::sync::CancellationToken;
 
@@ -43,7 +42,7 @@ pub fn run(ctx: &Context, args: DaemonArgs) -> anyhow::Result<()> {
         })
         .collect();
     let runtime = Arc::new(Runtime::new(store)?);
-    let scheduler = Scheduler::new(Arc::new(Dreamer::new(runtime)), Arc::new(SystemClock));
+    let scheduler = Scheduler::new(Arc::new(reverie_engine::eval::dreamer(runtime)), Arc::new(SystemClock));
     let tokio = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -126,7 +125,7 @@ pub fn run(ctx: &Context, args: DaemonArgs) -> anyhow::Result<()> {
 pub fn run_due(ctx: &Context) -> anyhow::Result<()> {
     let store = ctx.store()?.clone();
     let runtime = Arc::new(Runtime::new(store)?);
-    let scheduler = Scheduler::new(Arc::new(Dreamer::new(runtime)), Arc::new(SystemClock));
+    let scheduler = Scheduler::new(Arc::new(reverie_engine::eval::dreamer(runtime)), Arc::new(SystemClock));
     let tokio = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use clap::{Args, Subcommand};
 use reverie_engine::dream::schedule::{Schedule, Scheduler};
 use reverie_engine::dream::{
-    self, ConflictChoice, DreamProgress, DreamProgressSink, DreamRequest, Dreamer,
+    self, ConflictChoice, DreamProgress, DreamProgressSink, DreamRequest,
 };
 use reverie_engine::runtime::Runtime;
 use reverie_engine::store::{AgentUpdate, DreamMode, DreamTrigger, EditDecision};
@@ -349,7 +349,7 @@ fn run_dream(ctx: &Context, args: DreamRunArgs) -> anyhow::Result<()> {
             return Ok(());
         }
     }
-    let dreamer = Dreamer::new(runtime);
+    let dreamer = reverie_engine::eval::dreamer(runtime);
     let request = DreamRequest {
         agent: agent_name,
         trigger: DreamTrigger::Cli,

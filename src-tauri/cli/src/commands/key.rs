@@ -46,8 +46,8 @@ pub fn run(ctx: &Context, cmd: KeyCommand) -> anyhow::Result<()> {
             // until that is confirmed (see `key_host`).
             if let Ok(kind) = provider.parse::<reverie_engine::provider::ProviderKind>() {
                 let store = ctx.store()?;
-                let url = reverie_engine::key_host::url_in_force(store, kind);
-                reverie_engine::key_host::bind(store, kind, &url)?;
+                let url = reverie_engine::provider::key_host::url_in_force(store, kind);
+                reverie_engine::provider::key_host::bind(store, kind, &url)?;
             }
             tracing::info!(provider, "API key stored in the OS keychain");
             if ctx.json {

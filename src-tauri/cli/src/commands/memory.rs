@@ -140,7 +140,7 @@ pub fn run(ctx: &Context, cmd: MemoryCommand) -> anyhow::Result<()> {
     match cmd {
         MemoryCommand::Blame { target, path, version } => {
             let (shown, lines) =
-                reverie_engine::eval::blame::blame_at(store, &target.store_id(store)?, &path, version)?;
+                reverie_engine::receipts::blame_at(store, &target.store_id(store)?, &path, version)?;
             if ctx.json {
                 return output::json(&serde_json::json!({"path": path, "version": shown, "lines": lines}));
             }
@@ -163,7 +163,7 @@ pub fn run(ctx: &Context, cmd: MemoryCommand) -> anyhow::Result<()> {
             return Ok(());
         }
         MemoryCommand::Line { target, path, line, pin, unpin, forget, correct } => {
-            use reverie_engine::eval::blame as b;
+            use reverie_engine::receipts as b;
             let store_id = target.store_id(store)?;
             let done = if pin || unpin {
                 b::pin_line(store, &store_id, &path, line, pin)?;

@@ -108,6 +108,10 @@ pub fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
         // Folder mirrors configured on stores run while the bridge does.
         let mirrors = api.clone();
         tokio::spawn(async move {
+            // Checks of a dream that stopped with the last process go on.
+            if let Err(e) = mirrors.resume_gates() {
+                eprintln!("checks could not resume: {}", e.message);
+            }
             if let Err(e) = mirrors.start_configured_mirrors().await {
                 eprintln!("folder mirrors could not restart: {}", e.message);
             }

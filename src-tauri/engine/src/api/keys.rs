@@ -48,7 +48,7 @@ async fn set(api: &Arc<Api>, p: SetParams) -> Result<Value, ApiError> {
     api.keychain
         .set(p.provider.as_str(), &SecretString::from(p.key))?;
     // A key goes to the address in force when it was saved.
-    crate::key_host::bind(s, p.provider, &crate::key_host::url_in_force(s, p.provider))?;
+    crate::provider::key_host::bind(s, p.provider, &crate::provider::key_host::url_in_force(s, p.provider))?;
     api.runtime.providers().reset();
     Ok(json!({"stored": true}))
 }

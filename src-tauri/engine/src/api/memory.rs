@@ -350,7 +350,7 @@ struct BlameParams {
 /// Each line of a document (at a version) with who wrote it.
 fn blame_view(api: &Api, store_id: &str, path: &str, version: Option<i64>) -> Result<Value, ApiError> {
     let s = &api.store;
-    let (shown, lines) = crate::eval::blame::blame_at(s, store_id, path, version)?;
+    let (shown, lines) = crate::receipts::blame_at(s, store_id, path, version)?;
     let mut agents: std::collections::HashMap<String, Option<String>> = Default::default();
     let lines: Vec<Value> = lines
         .into_iter()
@@ -426,7 +426,7 @@ async fn line(api: &Arc<Api>, p: LineParams) -> Result<Value, ApiError> {
         ))
         .into());
     }
-    use crate::eval::blame as b;
+    use crate::receipts as b;
     match p.action {
         LineAction::Correct => {
             let text = p

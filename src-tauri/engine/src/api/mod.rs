@@ -220,7 +220,7 @@ impl Api {
         let _ = crate::runtime::outcome_loop::seed_starter_rubrics(runtime.store());
         Api {
             store: runtime.store().clone(),
-            dreamer: Arc::new(Dreamer::new(runtime.clone())),
+            dreamer: Arc::new(crate::eval::dreamer(runtime.clone())),
             runtime,
             keychain: Keychain::default(),
             events,
@@ -262,6 +262,14 @@ impl Api {
     /// when the app or `reverie serve` starts); see [`memory::start_configured_mirrors`].
     pub async fn start_configured_mirrors(self: &Arc<Self>) -> Result<usize, ApiError> {
         memory::start_configured_mirrors(self).await
+    }
+
+    /// Resumes, in the background, regression gates whose process stopped
+    /// (call once when the app or `reverie serve` starts). Memory was never
+    /// changed by them; each picks up after its finished runs. Returns
+    /// their ids.
+    pub fn resume_gates(self: &Arc<Self>) -> Result<Vec<String>, ApiError> {
+        Ok(crate::eval::gate::recover_gates(&self.runtime, true)?)
     }
 
     /// Runs one named call: routed by the namespace before the dot.

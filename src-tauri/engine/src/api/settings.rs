@@ -40,7 +40,7 @@ async fn set(api: &Arc<Api>, p: SetParams) -> Result<Value, ApiError> {
         .find(|k| p.key == crate::provider::configured::base_url_setting(*k));
     if let Some(kind) = kind {
         let saved_key = matches!(api.keychain.get(kind.as_str()), Ok(Some(_)));
-        if let Some(host) = crate::key_host::needs_confirmation(s, kind, &p.value)
+        if let Some(host) = crate::provider::key_host::needs_confirmation(s, kind, &p.value)
             && saved_key
         {
             if !p.confirm_key_host {
@@ -51,7 +51,7 @@ async fn set(api: &Arc<Api>, p: SetParams) -> Result<Value, ApiError> {
                     ),
                 });
             }
-            crate::key_host::allow(s, kind, &p.value)?;
+            crate::provider::key_host::allow(s, kind, &p.value)?;
         }
     }
     s.set_setting(&p.key, &p.value)?;

@@ -78,7 +78,7 @@ fn staged(dream: &Dream) -> Result<()> {
 pub fn apply_dream(store: &Store, dream_id: &str) -> Result<Dream> {
     staged(&store.dream(dream_id)?)?;
     // Edits that would change a line pinned since the dream are dropped, with a note.
-    crate::eval::blame::drop_pinned_changes(store, dream_id)?;
+    super::pins::drop_pinned_changes(store, dream_id)?;
     let dream = store.dream(dream_id)?;
     let edits = store.proposal(dream_id)?;
     apply_staged(store, &dream, &edits)

@@ -29,8 +29,8 @@ pub mod apply;
 pub mod conditions;
 pub mod now;
 pub mod review;
+pub mod pins;
 pub mod schedule;
-pub mod transcript;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -54,7 +54,7 @@ pub use apply::{
     revert_conflicts, revert_dream,
 };
 use review::{CallError, CallStats, Finding, MemoryDoc, ProposalContext};
-use transcript::{RenderedSession, estimate_tokens};
+use crate::transcript::{self, RenderedSession, estimate_tokens};
 
 /// Input tokens a whole dream (all its model calls, retries included) may
 /// send when the user sets no budget.
@@ -305,6 +305,35 @@ pub fn sessions_to_review(store: &Store, agent: &Agent) -> Result<Vec<Session>> 
 pub struct Dreamer {
     runtime: Arc<Runtime>,
     running: Mutex<HashMap<String, CancellationToken>>,
+    /// What checks a staged proposal before it is applied, if anything.
+    gate: Option<Arc<dyn ProposalGate>>,
+}
+
+/// Checks a staged proposal before it is applied. The regression gate
+/// (`crate::eval::gate::DreamGate`) plugs in here, so dreaming does not
+/// depend on evaluation; `crate::eval::dreamer` builds a dreamer with it.
+#[async_trait::async_trait]
+pub trait ProposalGate: Send + Sync {
+    /// `None` when there is nothing to check the proposal against (the
+    /// dream then applies as its policy says). With `auto_apply` the gate
+    /// applies the proposal itself when nothing got worse.
+    async fn check(
+        &self,
+        runtime: &Runtime,
+        dream_id: &str,
+        auto_apply: bool,
+        cancel: &CancellationToken,
+    ) -> Result<Option<GateVerdict>>;
+}
+
+/// What a [`ProposalGate`] decided.
+#[derive(Debug, Clone)]
+pub struct GateVerdict {
+    pub applied: bool,
+    /// Why the dream waits for the user, when it does.
+    pub held_reason: Option<String>,
+    /// Recorded on the dream's progress (`gate`).
+    pub note: Value,
 }
 
 impl Dreamer {
@@ -312,7 +341,14 @@ impl Dreamer {
         Dreamer {
             runtime,
             running: Mutex::new(HashMap::new()),
+            gate: None,
         }
+    }
+
+    /// Checks every staged proposal with `gate` before it is applied.
+    pub fn with_gate(mut self, gate: Arc<dyn ProposalGate>) -> Self {
+        self.gate = Some(gate);
+        self
     }
 
     pub fn store(&self) -> &Arc<Store> {
@@ -846,7 +882,7 @@ impl Dreamer {
         notes.extend(dropped);
         let (edits, mut blocked) = guard_edits(proposed, &plan.provenance);
         // Pinned lines: dreams never delete or change them.
-        let (edits, pinned) = crate::eval::blame::guard_pins(&store, &input.id, edits)?;
+        let (edits, pinned) = pins::guard_pins(&store, &input.id, edits)?;
         blocked.extend(pinned);
         if cancel.is_cancelled() {
             return Err(Failure::Canceled);
@@ -880,7 +916,11 @@ impl Dreamer {
             // With an evaluation set, every staged proposal is gated; the
             // gate applies it only when auto-apply is wanted and nothing
             // got worse. Without one, nothing changes.
-            match crate::eval::gate::gate_dream(&self.runtime, &dream.id, auto, cancel).await? {
+            let verdict = match &self.gate {
+                Some(gate) => gate.check(&self.runtime, &dream.id, auto, cancel).await?,
+                None => None,
+            };
+            match verdict {
                 None if auto => {
                     apply::apply_staged(&store, &dream_row, &proposal)?;
                     // A fresh proposal has no rejected edit: all applied.
@@ -893,10 +933,10 @@ impl Dreamer {
                 }
                 None => {}
                 Some(gate) => {
-                    gate_note = crate::eval::gate::dream_note(&gate);
-                    applied = gate.applied();
+                    gate_note = gate.note;
+                    applied = gate.applied;
                     if review_reason.is_none() {
-                        held_for_review = gate.held_reason();
+                        held_for_review = gate.held_reason;
                         // The gate applied (or not) from the store: read back what it did.
                         proposal = store.proposal(&dream.id)?;
                     }
@@ -1048,7 +1088,7 @@ fn plan(
     for doc in store.list_documents(&input.id, None)? {
         if let Some((d, content)) = store.read_document(&input.id, &doc.path).ok().flatten() {
             if guarded {
-                add_memory_evidence(store, &input.id, &d.path, &content, &mut provenance)?;
+                crate::receipts::add_memory_evidence(store, &input.id, &d.path, &content, &mut provenance)?;
             }
             memory.insert(
                 d.path.clone(),
@@ -1298,35 +1338,6 @@ fn call_failure(e: CallError, doing: &str) -> Failure {
             "the model's answer was invalid twice while {doing} ({msg}); the dream stopped and memory was not changed"
         ))),
     }
-}
-
-/// Indexes a memory document for provenance: each line is attributed to
-/// the version that introduced it, and only lines the user wrote (in the
-/// app or an editor on a mirror) count as their words.
-pub(crate) fn add_memory_evidence(
-    store: &Store,
-    store_id: &str,
-    path: &str,
-    current: &str,
-    evidence: &mut Evidence,
-) -> Result<()> {
-    use crate::store::AuthorKind;
-    let mut user_lines = String::new();
-    let mut model_lines = String::new();
-    let history = store.document_history(store_id, path)?;
-    // The same walk attributes lines for memory receipts (eval::blame).
-    crate::eval::blame::walk_introductions(&history, |i, line| {
-        let into = match history[i].author {
-            AuthorKind::User | AuthorKind::External => &mut user_lines,
-            _ => &mut model_lines,
-        };
-        into.push_str(line);
-        into.push('\n');
-    });
-    evidence.add(Source::UserMemory, None, None, &user_lines);
-    evidence.add(Source::ModelMemory, None, None, &model_lines);
-    evidence.mark_in_memory(current);
-    Ok(())
 }
 
 /// Splits a proposal into the edits that may enter memory and those the

@@ -680,17 +680,17 @@ fn request_tokens(request: &ModelRequest) -> usize {
     let mut n = request
         .system
         .as_deref()
-        .map(super::transcript::estimate_tokens)
+        .map(crate::transcript::estimate_tokens)
         .unwrap_or(0);
     for m in &request.messages {
         for b in &m.content {
             n += match b {
-                ContentBlock::Text { text } => super::transcript::estimate_tokens(text),
+                ContentBlock::Text { text } => crate::transcript::estimate_tokens(text),
                 ContentBlock::ToolResult { content, .. } => {
-                    super::transcript::estimate_tokens(content)
+                    crate::transcript::estimate_tokens(content)
                 }
                 ContentBlock::ToolUse { input, .. } => {
-                    super::transcript::estimate_tokens(&input.to_string())
+                    crate::transcript::estimate_tokens(&input.to_string())
                 }
                 _ => 0,
             };

@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
-use super::view::{Layer, MEMORY_VIEW, MemoryView};
+use crate::tools::memory_view::{Layer, MEMORY_VIEW, MemoryView};
 use super::list_tasks;
 use crate::dream::{apply_dream, needs_review};
 use crate::runtime::{OutcomeOptions, Progress, ProgressSink, RunRequest, Runtime};
@@ -209,7 +209,7 @@ fn snapshot_at(store: &Store, store_id: &str, rowid: i64) -> Result<Layer> {
 
 fn proposal_layers(store: &Arc<Store>, store_id: &str, dream_id: &str) -> Result<HashMap<String, Layer>> {
     let dream = store.dream(dream_id)?;
-    let edits = crate::eval::blame::without_pinned_changes(store, &dream, store.proposal(dream_id)?)?.0;
+    let edits = crate::dream::pins::without_pinned_changes(store, &dream, store.proposal(dream_id)?)?.0;
     let view = MemoryView::new(store.clone());
     view.apply_proposal(store_id, &edits)?;
     Ok(view.snapshot())
@@ -663,7 +663,7 @@ async fn gate_body(
                 let dream = store.dream(dream_id)?;
                 let edits = store.proposal(dream_id)?;
                 if dream.review == ReviewState::Staged && needs_review(&store, &dream, &edits)?.is_none() {
-                    crate::eval::blame::drop_pinned_changes(&store, dream_id)?;
+                    crate::dream::pins::drop_pinned_changes(&store, dream_id)?;
                     apply_dream(&store, dream_id)?;
                     decision = Some("applied");
                 }
@@ -746,7 +746,7 @@ async fn run_one(
         );
         ProgressSink::new(move |p| {
             if let Progress::SessionStarted { session_id, parent_id, .. } = p {
-                // The session was created marked (eval::create_session).
+                // The session was created marked (tools::memory_view::create_session).
                 if parent_id.is_none() {
                     let _ = store.set_gate_run_session(&gate_id, &task_id, &side, &session_id);
                     progress.emit(GateProgress::RunStarted {
@@ -893,5 +893,27 @@ pub fn apply_reviewed(store: &Store, dream_id: &str, force: bool) -> Result<crat
         ApplyCheck::Running { .. } => Err(Error::Conflict(STILL_RUNNING.into())),
         ApplyCheck::Regressed { message, .. } if !force => Err(Error::Conflict(message)),
         _ => apply_dream(store, dream_id),
+    }
+}
+
+/// The regression gate as the dreamer's [`ProposalGate`](crate::dream::ProposalGate).
+pub struct DreamGate;
+
+#[async_trait::async_trait]
+impl crate::dream::ProposalGate for DreamGate {
+    async fn check(
+        &self,
+        runtime: &Runtime,
+        dream_id: &str,
+        auto_apply: bool,
+        cancel: &CancellationToken,
+    ) -> Result<Option<crate::dream::GateVerdict>> {
+        Ok(gate_dream(runtime, dream_id, auto_apply, cancel)
+            .await?
+            .map(|report| crate::dream::GateVerdict {
+                applied: report.applied(),
+                held_reason: report.held_reason(),
+                note: dream_note(&report),
+            }))
     }
 }

@@ -11,11 +11,16 @@
 //!   line-level blame, corrections and pins ([`blame`]), and **grader
 //!   calibration** ([`calibrate`]).
 
-pub mod blame;
 pub mod calibrate;
 pub mod gate;
-pub mod series;
-pub mod view;
+/// Pass rates over time live with the other outcome figures in the store.
+pub use crate::store::outcome_series as series;
+
+/// A dreamer whose staged proposals pass the regression gate first: what
+/// every process that dreams uses (the app, `serve`, the CLI, the daemon).
+pub fn dreamer(runtime: std::sync::Arc<crate::runtime::Runtime>) -> crate::dream::Dreamer {
+    crate::dream::Dreamer::new(runtime).with_gate(std::sync::Arc::new(gate::DreamGate))
+}
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -140,16 +145,6 @@ pub fn mark_eval_session(store: &Store, session_id: &str, gate_id: Option<&str>)
 
 pub fn is_eval_session(store: &Store, session_id: &str) -> Result<bool> {
     store.is_eval_session(session_id)
-}
-
-/// Creates a session for the runtime: inside a gate's run (a memory view
-/// that names its gate) it is marked as an evaluation session in the same
-/// transaction, so a kill never leaves an unmarked gate session.
-pub fn create_session(store: &Store, new: &crate::store::NewSession) -> Result<crate::store::Session> {
-    match view::current_view().and_then(|v| v.gate_id().map(str::to_string)) {
-        Some(gate_id) => store.create_eval_session(new, Some(&gate_id)),
-        None => store.create_session(new),
-    }
 }
 
 /// The gate's settings for an agent (agent `settings` keys, like

@@ -509,10 +509,10 @@ fn evidence_for(store: &Store, record: &DreamRecord) -> Result<crate::provenance
         .iter()
         .filter_map(|id| store.session(id).ok())
         .collect();
-    crate::dream::transcript::render_sessions(store, &sessions, &mut evidence)?;
+    crate::transcript::render_sessions(store, &sessions, &mut evidence)?;
     for doc in store.list_documents(&record.local_store_id, None)? {
         if let Some((d, content)) = store.read_document(&record.local_store_id, &doc.path)? {
-            crate::dream::add_memory_evidence(
+            crate::receipts::add_memory_evidence(
                 store,
                 &record.local_store_id,
                 &d.path,

@@ -136,7 +136,7 @@ pub fn enable(store: &Store, settings: &BridgeSettings) -> Result<()> {
         .as_deref()
         .filter(|u| !u.trim().is_empty())
     {
-        crate::key_host::allow(store, ProviderKind::Anthropic, url)?;
+        crate::provider::key_host::allow(store, ProviderKind::Anthropic, url)?;
     }
     store.set_setting(ENABLED_SETTING, "true")
 }
@@ -297,7 +297,7 @@ impl Bridge {
         let key: SecretString = match keychain.resolve("anthropic")? {
             Some((key, KeySource::Keychain)) => {
                 // The saved key goes only where it was saved for or confirmed.
-                crate::key_host::check(&store, ProviderKind::Anthropic, &base_url(&store)?)
+                crate::provider::key_host::check(&store, ProviderKind::Anthropic, &base_url(&store)?)
                     .map_err(|e| Error::Invalid(e.to_string()))?;
                 key
             }

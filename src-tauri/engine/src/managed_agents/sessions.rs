@@ -18,7 +18,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::wire::{SessionCreateParams, UserMessageEventParams};
 use super::{AGENT_SETTING, Bridge, ENVIRONMENT_SETTING, links, setting};
-use crate::dream::transcript;
+use crate::transcript;
 use crate::provenance::Evidence;
 use crate::store::{Session, SessionStatus};
 use crate::{Error, Result, Store};

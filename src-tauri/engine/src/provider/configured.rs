@@ -14,7 +14,8 @@ use std::sync::{Arc, Mutex};
 use crate::provider::{
     self, PriceTable, Provider, ProviderConfig, ProviderError, ProviderKind, Spec,
 };
-use crate::{Store, keychain};
+use super::Settings;
+use crate::keychain;
 
 pub struct ProviderRegistry {
     prices: Arc<PriceTable>,
@@ -44,7 +45,7 @@ impl ProviderRegistry {
     pub fn get(
         &self,
         kind: ProviderKind,
-        store: &Store,
+        store: &dyn Settings,
     ) -> Result<Arc<dyn Provider>, ProviderError> {
         if let Some(p) = self
             .providers
@@ -74,7 +75,7 @@ impl ProviderRegistry {
         )?;
         // A keychain key goes only where it was saved for, or confirmed to go.
         if config.api_key.is_some() && config.key_fix == provider::KeyFix::Keychain {
-            crate::key_host::check(store, kind, &config.base_url)?;
+            super::key_host::check(store, kind, &config.base_url)?;
         }
         if !spec.local && config.api_key.is_none() {
             return Err(ProviderError::MissingKey {

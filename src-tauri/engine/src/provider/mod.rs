@@ -32,6 +32,7 @@
 //! ```
 
 pub mod anthropic;
+pub mod key_host;
 mod cache;
 pub mod configured;
 pub mod error;
@@ -550,4 +551,26 @@ pub struct ModelResponse {
     pub cost_usd: Option<f64>,
     /// Attempts it took (1 when nothing was retried).
     pub attempts: u32,
+}
+
+/// What the provider layer reads from the app's settings (addresses, saved
+/// models) and writes (where a saved key may go). The store implements it,
+/// so providers sit below the store and never see its tables.
+pub trait Settings: Send + Sync {
+    fn setting(&self, key: &str) -> crate::Result<Option<String>>;
+    fn set_setting(&self, key: &str, value: &str) -> crate::Result<()>;
+    /// The models agents use with `kind`, for the model pickers.
+    fn models_in_use(&self, kind: ProviderKind) -> crate::Result<Vec<String>>;
+}
+
+impl<T: Settings + ?Sized> Settings for std::sync::Arc<T> {
+    fn setting(&self, key: &str) -> crate::Result<Option<String>> {
+        (**self).setting(key)
+    }
+    fn set_setting(&self, key: &str, value: &str) -> crate::Result<()> {
+        (**self).set_setting(key, value)
+    }
+    fn models_in_use(&self, kind: ProviderKind) -> crate::Result<Vec<String>> {
+        (**self).models_in_use(kind)
+    }
 }

@@ -4,7 +4,7 @@
 //! and hides dated snapshots; a local server lists what it serves plus the
 //! models the user named (Settings, agents).
 //!
-//! It reads Settings and agents through the store, never writes anything,
+//! It reads Settings and the agents' models through [`Settings`], never writes anything,
 //! and never names a provider.
 
 use std::time::Duration;
@@ -13,7 +13,7 @@ use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
 use super::{Message, ModelRequest, ProviderKind, ProviderRegistry};
-use crate::Store;
+use super::Settings;
 
 /// One model of a list, with its price per million tokens when known.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -56,7 +56,7 @@ pub fn is_snapshot(model: &str) -> bool {
 /// once, priced from the price table.
 pub async fn list(
     providers: &ProviderRegistry,
-    store: &Store,
+    store: &dyn Settings,
     kind: ProviderKind,
 ) -> crate::Result<ModelList> {
     let spec = kind.spec();
@@ -95,10 +95,8 @@ pub async fn list(
                 add(m);
             }
         }
-        for a in store.list_agents()? {
-            if a.provider == kind {
-                add(a.model);
-            }
+        for model in store.models_in_use(kind)? {
+            add(model);
         }
     }
     let prices = providers.prices();
@@ -130,7 +128,7 @@ pub fn test_model_setting(kind: ProviderKind) -> String {
 /// provider's test model for a five-token reply.
 pub async fn test_connection(
     providers: &ProviderRegistry,
-    store: &Store,
+    store: &dyn Settings,
     kind: ProviderKind,
 ) -> crate::Result<ConnectionTest> {
     providers.reset();

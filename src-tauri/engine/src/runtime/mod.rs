@@ -412,7 +412,7 @@ impl Runtime {
         progress: ProgressSink,
     ) -> Result<RunResult> {
         let agent = self.store.agent(&request.agent)?;
-        let session = crate::eval::create_session(&self.store, &NewSession {
+        let session = crate::tools::memory_view::create_session(&self.store, &NewSession {
             agent_id: agent.id.clone(),
             task: request.task.clone(),
             parent_id: None,
@@ -613,13 +613,13 @@ impl Runtime {
         let session = self.store.session(session_id)?;
         let workspace = self.workspace_dir(&session.root_id);
         // An evaluation run (a dream's gate) reads and writes a memory view.
-        let view = crate::eval::view::current_view();
+        let view = crate::tools::memory_view::current_view();
         let crate::tools::AgentTools {
             handlers: mut tools,
             mounts,
             memory,
         } = crate::tools::for_agent(&self.store, agent, session_id, &workspace, view.clone())?;
-        let access: &dyn crate::eval::view::MemoryAccess = match &view {
+        let access: &dyn crate::tools::memory_view::MemoryAccess = match &view {
             Some(v) => v.as_ref(),
             None => self.store.as_ref(),
         };

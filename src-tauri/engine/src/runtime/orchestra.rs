@@ -219,14 +219,14 @@ impl ToolHandler for Delegate {
         }
         let team = &self.0;
         // An evaluation run's memory view goes with each teammate's run.
-        let view = crate::eval::view::current_view();
+        let view = crate::tools::memory_view::current_view();
         let runs = input.tasks.into_iter().map(|a| {
             let team = team.clone();
             let cancel = cancel.child_token();
             let view = view.clone();
             async move {
                 let agent = a.agent.clone();
-                (agent, crate::eval::view::within(view, team.run_child(a, cancel)).await)
+                (agent, crate::tools::memory_view::within(view, team.run_child(a, cancel)).await)
             }
         });
         let results = futures_util::future::join_all(runs).await;
@@ -301,7 +301,7 @@ impl TeamInner {
                 (id.clone(), messages, turns)
             }
             None => {
-                let session = crate::eval::create_session(&store, &NewSession {
+                let session = crate::tools::memory_view::create_session(&store, &NewSession {
                         agent_id: member.id.clone(),
                         task: a.task.clone(),
                         parent_id: Some(self.lead_session.clone()),

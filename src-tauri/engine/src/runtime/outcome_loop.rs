@@ -335,7 +335,7 @@ impl Runtime {
             ));
         }
         let grader = self.grader_for(&agent, &options);
-        let session = crate::eval::create_session(&self.store, &NewSession {
+        let session = crate::tools::memory_view::create_session(&self.store, &NewSession {
             agent_id: agent.id.clone(),
             task: request.task.clone(),
             parent_id: None,

@@ -3,7 +3,7 @@
 //! document (`/memories/_index.md`), or a list of its documents when it has
 //! no index yet — so the agent knows what to open with the memory tool.
 
-use crate::eval::view::MemoryAccess;
+use crate::tools::memory_view::MemoryAccess;
 use crate::memory_path;
 use crate::store::Access;
 use crate::tools::memory::Mount;

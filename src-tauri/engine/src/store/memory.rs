@@ -689,6 +689,19 @@ impl Store {
             .expect("document exists"))
     }
 
+    /// The id of the live document's current version at `path`.
+    pub fn head_version_id(&self, store_id: &str, path: &str) -> Result<Option<String>> {
+        let path = memory_path::normalize(path)?;
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT head_version_id FROM documents WHERE store_id = ?1 AND path = ?2 AND deleted = 0",
+                params![store_id, path],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
     /// Plain-text search across a store's current documents: each document
     /// whose path or lines hold `query` (any case), with its first five
     /// matching lines (cut at 200 characters).

@@ -29,6 +29,7 @@ pub mod leases;
 pub mod links;
 pub mod memory;
 pub mod mirror_state;
+pub mod outcome_series;
 pub mod outcome_stats;
 pub mod payload;
 pub mod rubrics;
@@ -364,5 +365,24 @@ pub(crate) mod sql {
                 "'{name}' is not a valid {what} name: {why}; use 1-64 letters, digits, spaces or punctuation other than / \\ : * ? \" < > |"
             ))),
         }
+    }
+}
+
+/// The settings the provider layer reads and writes (see
+/// [`crate::provider::Settings`]).
+impl crate::provider::Settings for Store {
+    fn setting(&self, key: &str) -> Result<Option<String>> {
+        Store::setting(self, key)
+    }
+    fn set_setting(&self, key: &str, value: &str) -> Result<()> {
+        Store::set_setting(self, key, value)
+    }
+    fn models_in_use(&self, kind: crate::provider::ProviderKind) -> Result<Vec<String>> {
+        Ok(self
+            .list_agents()?
+            .into_iter()
+            .filter(|a| a.provider == kind)
+            .map(|a| a.model)
+            .collect())
     }
 }

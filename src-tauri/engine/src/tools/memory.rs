@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 
 use super::{MemoryEffect, ToolOutput};
-use crate::eval::view::MemoryAccess;
+use crate::tools::memory_view::MemoryAccess;
 use crate::store::{Access, Agent, WriteMeta};
 use crate::{Error, Store, memory_path};
 
@@ -116,7 +116,7 @@ impl MemoryTool {
 
     /// The same tool over an evaluation run's memory view: reads and
     /// writes go to the view, never to the store.
-    pub fn with_view(mut self, view: Option<Arc<crate::eval::view::MemoryView>>) -> Self {
+    pub fn with_view(mut self, view: Option<Arc<crate::tools::memory_view::MemoryView>>) -> Self {
         if let Some(view) = view {
             self.memory = view;
         }
@@ -540,9 +540,9 @@ impl MemoryTool {
             },
         )?;
         let mut evidence = crate::provenance::Evidence::new();
-        crate::dream::transcript::render_session(&session, &events, &mut evidence);
+        crate::transcript::render_session(&session, &events, &mut evidence);
         if let Some((_, current)) = self.memory.read_document(&r.mount.store_id, &r.inner)? {
-            match crate::dream::add_memory_evidence(
+            match crate::receipts::add_memory_evidence(
                 &self.store,
                 &r.mount.store_id,
                 &r.inner,

@@ -10,6 +10,7 @@
 //! never talks to a model API itself.
 
 pub mod memory;
+pub mod memory_view;
 pub mod workspace;
 
 use std::path::Path;
@@ -38,7 +39,7 @@ pub fn for_agent(
     agent: &Agent,
     session_id: &str,
     workspace: &Path,
-    view: Option<Arc<crate::eval::view::MemoryView>>,
+    view: Option<Arc<crate::tools::memory_view::MemoryView>>,
 ) -> crate::Result<AgentTools> {
     let mounts = memory::mounts_for(agent);
     let has = |name: &str| agent.tools.iter().any(|t| t == name);

@@ -84,7 +84,7 @@ pub async fn setup() -> Env {
         .unwrap();
     let (server, runtime) = model::runtime_on_fake_server(store, 1).await;
     let runtime = Arc::new(runtime);
-    let dreamer = Arc::new(Dreamer::new(runtime.clone()));
+    let dreamer = Arc::new(reverie_engine::eval::dreamer(runtime.clone()));
     Env {
         dir,
         server,

@@ -106,14 +106,7 @@ impl MemoryAccess for Store {
         Store::rename_tree(self, store_id, from, to, meta)
     }
     fn version_id(&self, store_id: &str, path: &str) -> Option<String> {
-        let path = memory_path::normalize(path).ok()?;
-        self.conn()
-            .query_row(
-                "SELECT head_version_id FROM documents WHERE store_id = ?1 AND path = ?2 AND deleted = 0",
-                rusqlite::params![store_id, path],
-                |r| r.get(0),
-            )
-            .ok()
+        Store::head_version_id(self, store_id, path).ok().flatten()
     }
 }
 
@@ -484,5 +477,15 @@ impl MemoryView {
             .unwrap_or_else(|p| p.into_inner())
             .get(store_id)
             .is_some_and(|l| l.replaces_base)
+    }
+}
+
+/// Creates a session for the runtime: inside a gate's run (a memory view
+/// that names its gate) it is marked as an evaluation session in the same
+/// transaction, so a kill never leaves an unmarked gate session.
+pub fn create_session(store: &Store, new: &crate::store::NewSession) -> Result<crate::store::Session> {
+    match current_view().and_then(|v| v.gate_id().map(str::to_string)) {
+        Some(gate_id) => store.create_eval_session(new, Some(&gate_id)),
+        None => store.create_session(new),
     }
 }

@@ -1,23 +1,19 @@
-//! Memory receipts: who wrote each line of a document, and line actions —
-//! correct a line, forget it, pin it. Dreams never delete or change a
-//! pinned line: an edit that would is dropped where the proposal is built
-//! ([`guard_pins`]) and again where it is applied ([`drop_pinned_changes`]),
-//! each time with a note saying why.
+//! Memory receipts: who wrote each line of a document (blame), and line
+//! actions — correct a line, forget it, pin it (dreams never delete or
+//! change a pinned line; `dream::pins` enforces it).
 //!
-//! Attribution walks a document's history the way provenance does for
-//! trust ([`walk_introductions`], shared with
-//! `dream::add_memory_evidence`): a line belongs to the latest version that
-//! introduced it (it was not in the version before).
+//! Attribution walks a document's history ([`walk_introductions`]): a line
+//! belongs to the latest version that introduced it (it was not in the
+//! version before). The same walk tells provenance which lines the user
+//! wrote ([`add_memory_evidence`]), so trust and receipts always agree.
+//!
+//! It reads and writes only through the store, and never calls a model.
 
 use std::collections::{HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::dream::BlockedEdit;
-use crate::store::{
-    AuthorKind, Dream, DocumentVersion, EditDecision, EditOp, NewProposalEdit, ProposalEdit,
-    WriteMeta,
-};
+use crate::store::{AuthorKind, DocumentVersion, WriteMeta};
 use crate::{Error, Result, Store, memory_path};
 
 /// Calls `f(version_index, line)` for every line a version introduced
@@ -202,105 +198,30 @@ pub fn forget_line(store: &Store, store_id: &str, path: &str, line: usize) -> Re
     replace_line(store, store_id, path, line, None, format!("forgot line {line}"))
 }
 
-/// Why an edit of `path` to `content` (None: deleted) would change a
-/// pinned line; `None` when it keeps every pinned line.
-fn pin_violation(
+/// Indexes a memory document for provenance: each line is attributed to
+/// the version that introduced it, and only lines the user wrote (in the
+/// app or an editor on a mirror) count as their words.
+pub(crate) fn add_memory_evidence(
     store: &Store,
     store_id: &str,
-    op: EditOp,
     path: &str,
-    merged: &[String],
-    content: Option<&str>,
-) -> Result<Option<String>> {
-    let kept: HashSet<&str> = match op {
-        EditOp::Delete => HashSet::new(),
-        _ => content.unwrap_or("").lines().collect(),
-    };
-    for p in std::iter::once(path).chain(merged.iter().map(String::as_str)) {
-        let Ok(p) = memory_path::normalize(p) else { continue };
-        for line in pinned_lines(store, store_id, &p)? {
-            if !kept.contains(line.as_str()) {
-                return Ok(Some(format!(
-                    "it would delete or change the line \"{line}\" of {p}, which you pinned; dreams never change pinned lines"
-                )));
-            }
-        }
-    }
-    Ok(None)
-}
-
-/// Where a proposal is built: edits that would delete or change a pinned
-/// line leave the proposal, each with a note why.
-pub fn guard_pins(
-    store: &Store,
-    store_id: &str,
-    edits: Vec<NewProposalEdit>,
-) -> Result<(Vec<NewProposalEdit>, Vec<BlockedEdit>)> {
-    let mut kept = Vec::new();
-    let mut blocked = Vec::new();
-    for e in edits {
-        match pin_violation(store, store_id, e.op, &e.path, &e.merged_paths, e.content.as_deref())? {
-            Some(reason) => blocked.push(BlockedEdit {
-                path: e.path.clone(),
-                reason,
-                source_session_ids: e.source_session_ids.clone(),
-                origin: None,
-            }),
-            None => kept.push(e),
-        }
-    }
-    Ok((kept, blocked))
-}
-
-/// A stored proposal without the edits that would change a pinned line
-/// (pinned since the dream ran), and a note for each dropped one.
-pub fn without_pinned_changes(
-    store: &Store,
-    dream: &Dream,
-    edits: Vec<ProposalEdit>,
-) -> Result<(Vec<ProposalEdit>, Vec<String>)> {
-    let mut kept = Vec::new();
-    let mut notes = Vec::new();
-    for e in edits {
-        if e.decision == EditDecision::Rejected {
-            kept.push(e);
-            continue;
-        }
-        match pin_violation(store, &dream.input_store_id, e.op, &e.path, &e.merged_paths, e.content.as_deref())? {
-            Some(reason) => notes.push(format!("the edit of {} was dropped: {reason}", e.path)),
-            None => kept.push(e),
-        }
-    }
-    Ok((kept, notes))
-}
-
-/// Where a proposal is applied: marks the edits that would change a
-/// pinned line rejected and records why on the dream (`progress.pin_notes`).
-/// Returns the notes.
-pub fn drop_pinned_changes(store: &Store, dream_id: &str) -> Result<Vec<String>> {
-    let dream = store.dream(dream_id)?;
-    let edits = store.proposal(dream_id)?;
-    let mut notes = Vec::new();
-    let mut rejected = Vec::new();
-    for e in edits.iter().filter(|e| e.decision != EditDecision::Rejected) {
-        if let Some(reason) =
-            pin_violation(store, &dream.input_store_id, e.op, &e.path, &e.merged_paths, e.content.as_deref())?
-        {
-            notes.push(format!("the edit of {} was dropped: {reason}", e.path));
-            rejected.push(e.id.clone());
-        }
-    }
-    if rejected.is_empty() {
-        return Ok(notes);
-    }
-    for id in &rejected {
-        store.decide_edit(id, EditDecision::Rejected)?;
-    }
-    let mut progress = dream.progress.clone();
-    if !progress.is_object() {
-        progress = serde_json::json!({});
-    }
-    progress["pin_notes"] = serde_json::json!(notes);
-    store.set_dream_progress(dream_id, &progress)?;
-    Ok(notes)
+    current: &str,
+    evidence: &mut crate::provenance::Evidence,
+) -> Result<()> {
+    use crate::provenance::Source;
+    let mut user_lines = String::new();
+    let mut model_lines = String::new();
+    let history = store.document_history(store_id, path)?;
+    walk_introductions(&history, |i, line| {
+        let into = match history[i].author {
+            AuthorKind::User | AuthorKind::External => &mut user_lines,
+            _ => &mut model_lines,
+        };
+        into.push_str(line);
+        into.push('\n');
+    });
+    evidence.add(Source::UserMemory, None, None, &user_lines);
+    evidence.add(Source::ModelMemory, None, None, &model_lines);
+    evidence.mark_in_memory(current);
+    Ok(())
 }

@@ -11,8 +11,8 @@
 //!
 //! This module only records and compares origins; the keychain holds keys.
 
-use crate::provider::{ProviderError, ProviderKind};
-use crate::{Result, Store};
+use super::{ProviderError, ProviderKind, Settings};
+use crate::Result;
 
 /// The setting that holds the origin a provider's keychain key is bound to.
 pub fn setting(kind: ProviderKind) -> String {
@@ -29,7 +29,7 @@ pub fn origin_of(url: &str) -> Option<String> {
 
 /// The base URL requests go to now: the environment, else Settings, else
 /// the provider's public address.
-pub fn url_in_force(store: &Store, kind: ProviderKind) -> String {
+pub fn url_in_force(store: &dyn Settings, kind: ProviderKind) -> String {
     std::env::var(kind.base_url_var())
         .ok()
         .filter(|v| !v.trim().is_empty())
@@ -45,7 +45,7 @@ pub fn url_in_force(store: &Store, kind: ProviderKind) -> String {
 
 /// The origins the keychain key may go to: the one in force when it was
 /// saved, then each one the person confirmed since.
-pub fn allowed_origins(store: &Store, kind: ProviderKind) -> Vec<String> {
+pub fn allowed_origins(store: &dyn Settings, kind: ProviderKind) -> Vec<String> {
     match store.setting(&setting(kind)).ok().flatten() {
         Some(list) if !list.trim().is_empty() => {
             list.split_whitespace().map(str::to_string).collect()
@@ -55,7 +55,7 @@ pub fn allowed_origins(store: &Store, kind: ProviderKind) -> Vec<String> {
 }
 
 /// A key was just saved: it may go to `url`'s origin, and only there.
-pub fn bind(store: &Store, kind: ProviderKind, url: &str) -> Result<()> {
+pub fn bind(store: &dyn Settings, kind: ProviderKind, url: &str) -> Result<()> {
     match origin_of(url) {
         Some(origin) => store.set_setting(&setting(kind), &origin),
         None => Ok(()),
@@ -63,7 +63,7 @@ pub fn bind(store: &Store, kind: ProviderKind, url: &str) -> Result<()> {
 }
 
 /// The person confirmed that the key may also go to `url`'s origin.
-pub fn allow(store: &Store, kind: ProviderKind, url: &str) -> Result<()> {
+pub fn allow(store: &dyn Settings, kind: ProviderKind, url: &str) -> Result<()> {
     let Some(origin) = origin_of(url) else {
         return Ok(());
     };
@@ -76,7 +76,7 @@ pub fn allow(store: &Store, kind: ProviderKind, url: &str) -> Result<()> {
 
 /// The host a keychain key would newly be sent to if `url` became the
 /// provider's address, or `None` when it already may go there.
-pub fn needs_confirmation(store: &Store, kind: ProviderKind, url: &str) -> Option<String> {
+pub fn needs_confirmation(store: &dyn Settings, kind: ProviderKind, url: &str) -> Option<String> {
     let url = if url.trim().is_empty() {
         kind.default_base_url()
     } else {
@@ -89,7 +89,7 @@ pub fn needs_confirmation(store: &Store, kind: ProviderKind, url: &str) -> Optio
 /// Refuses to send the keychain key to an address it was not saved or
 /// confirmed for.
 pub fn check(
-    store: &Store,
+    store: &dyn Settings,
     kind: ProviderKind,
     url: &str,
 ) -> std::result::Result<(), ProviderError> {
@@ -112,6 +112,7 @@ pub fn check(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Store;
 
     #[test]
     fn origins_ignore_paths_and_default_ports() {

@@ -10,6 +10,7 @@
 #     The difference is what Reverie itself costs.
 # Each run gets a fresh data folder and WebKit profile, as on first launch;
 # app and floor runs alternate, so load on the machine hits both alike.
+# PERF_KEEP_SMAPS=DIR keeps each measured process's /proc/PID/smaps there.
 # Usage: tests/app/perf.sh [BINARY] [RUNS]   (default: release build if
 # present, else debug; build with --features custom-protocol, and the floor
 # with --example blank_window)
@@ -76,6 +77,20 @@ launch() {
     pss_anon=$(kib_field Pss_Anon "${rollups[@]}")
     pss_file=$(kib_field Pss_File "${rollups[@]}")
     names=$(for p in "${pids[@]}"; do cat "/proc/$p/comm" 2>/dev/null; done | sort | uniq -c | awk '{printf "%s%s x%s", sep, $2, $1; sep=", "}')
+    # Per process: the app's own process, WebKit's web and network processes.
+    per_process=$(for p in "${pids[@]}"; do
+      printf '%s %s %s %s\n' "$(cat "/proc/$p/comm" 2>/dev/null)" \
+        "$(kib_field Pss "/proc/$p/smaps_rollup")" "$(kib_field Pss_Anon "/proc/$p/smaps_rollup")" \
+        "$(kib_field Pss_File "/proc/$p/smaps_rollup")"
+    done | awk '{ pss[$1] += $2; anon[$1] += $3; file[$1] += $4 }
+      END { for (n in pss) printf "%s %.1f MB (anon %.1f, file %.1f)\n", n, pss[n] / 1024, anon[n] / 1024, file[n] / 1024 }' |
+      sort | paste -sd';' | sed 's/;/; /g')
+    # For digging further: every process's smaps, kept where asked.
+    if [[ -n ${PERF_KEEP_SMAPS:-} ]]; then
+      local keep=$PERF_KEEP_SMAPS/$(basename "$bin")
+      mkdir -p "$keep"
+      for p in "${pids[@]}"; do cp "/proc/$p/smaps" "$keep/$(cat "/proc/$p/comm" 2>/dev/null).$p.smaps" 2>/dev/null || true; done
+    fi
     # The largest file-backed mappings by PSS, across the processes.
     top_files=$(for p in "${pids[@]}"; do cat "/proc/$p/smaps" 2>/dev/null; done | awk '
       /^[0-9a-f]+-[0-9a-f]+ / { file = ($6 ~ /^\//) ? $6 : "" }
@@ -93,7 +108,7 @@ for run in $(seq 1 "$runs"); do
   (( run == runs )) && last=memory
   launch "$PERF_FLOOR" "$last"
   floor_visible_ms+=("$visible") floor_painted_ms+=("$painted")
-  if [[ -n $last ]]; then floor_pss=$pss floor_rss=$rss floor_anon=$pss_anon floor_file=$pss_file; fi
+  if [[ -n $last ]]; then floor_pss=$pss floor_rss=$rss floor_anon=$pss_anon floor_file=$pss_file floor_per_process=$per_process; fi
   launch "$PERF_BIN" "$last"
   visible_ms+=("$visible") painted_ms+=("$painted")
   echo "run $run: app window visible after ${visible} ms, UI painted after ~${painted} ms (floor: ${floor_visible_ms[-1]} / ${floor_painted_ms[-1]} ms)"
@@ -108,6 +123,8 @@ echo "idle memory after ${idle_seconds} s ($names): PSS $(mb "$pss") MB, RSS sum
 # Where it goes: heap and stacks, against mapped code (mostly WebKitGTK's
 # libraries, shared with every other WebKit app on the machine).
 echo "  of the PSS: anonymous (heaps, JS) $(mb "$pss_anon") MB, file-backed (binaries and libraries) $(mb "$pss_file") MB"
+echo "  by process: $per_process"
 echo "  largest file-backed mappings: $top_files"
 echo "idle memory of the floor (a blank Tauri window, same run): PSS $(mb "$floor_pss") MB (anonymous $(mb "$floor_anon"), file-backed $(mb "$floor_file")), RSS sum $(mb "$floor_rss") MB"
+echo "  by process: $floor_per_process"
 echo "  Reverie's own share: PSS +$(mb $(( pss - floor_pss ))) MB (anonymous +$(mb $(( pss_anon - floor_anon ))), file-backed +$(mb $(( pss_file - floor_file ))))"

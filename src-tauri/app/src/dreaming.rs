@@ -146,13 +146,8 @@ impl Dreaming {
         let Ok(data_dir) = reverie_engine::data_dir::resolve(None) else {
             return;
         };
-        let Some(os) = os_schedule::for_this_system(&data_dir) else {
-            return;
-        };
-        let result = os_schedule::plan(self.store(), &program, &data_dir)
-            .and_then(|plan| os_schedule::sync(os.as_ref(), plan.as_ref()));
-        if let Err(e) = result {
-            eprintln!("Reverie could not update {}: {e}", os.describe());
+        if let Err(e) = os_schedule::match_agents(self.store(), &program, &data_dir) {
+            eprintln!("Reverie could not update the schedule for dreams while it is closed: {e}");
         }
     }
 
@@ -195,12 +190,8 @@ pub fn notify<R: TauriRuntime>(app: &AppHandle<R>, body: &str) {
 /// The `reverie` command-line program installed beside the app, if any.
 fn cli_beside_app() -> Option<std::path::PathBuf> {
     let exe = std::env::current_exe().ok()?;
-    let dir = exe.parent()?;
-    // Inside a mounted AppImage the folder disappears when the app quits:
-    // a schedule pointing there would fail every night.
-    if std::env::var_os("APPIMAGE").is_some() {
-        return None;
-    }
-    let cli = dir.join(format!("reverie{}", std::env::consts::EXE_SUFFIX));
-    cli.is_file().then_some(cli)
+    let cli = exe
+        .parent()?
+        .join(format!("reverie{}", std::env::consts::EXE_SUFFIX));
+    os_schedule::can_schedule(&cli).then_some(cli)
 }

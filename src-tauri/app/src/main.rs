@@ -21,6 +21,7 @@ mod window;
 
 fn main() {
     window::choose_linux_renderer();
+    window::lighter_javascript();
     startup::install_panic_message();
     if let Err(sentence) = startup::check_display() {
         eprintln!("{sentence}");

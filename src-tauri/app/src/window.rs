@@ -33,6 +33,23 @@ pub fn choose_linux_renderer() {
     }
 }
 
+/// On Linux, keeps WebKit's JavaScript engine to its first two tiers (the
+/// interpreter and the baseline compiler) and compiles on the page's own
+/// thread: the optimising compilers and their worker thread hold ~4 MB
+/// (PSS) of an idle window (`tests/app/perf.sh`), and nothing in Reverie's
+/// UI runs hot enough to need them. A variable the user set wins. Must run
+/// before any thread starts (the web process inherits the environment).
+pub fn lighter_javascript() {
+    #[cfg(target_os = "linux")]
+    for name in ["JSC_useDFGJIT", "JSC_useConcurrentJIT"] {
+        if std::env::var_os(name).is_none() {
+            // SAFETY: called first thing in `main`, while no other thread
+            // exists to read the environment concurrently.
+            unsafe { std::env::set_var(name, "false") };
+        }
+    }
+}
+
 /// Shows, restores and focuses the main window.
 pub fn show_main<R: Runtime>(app: &AppHandle<R>) {
     let Some(window) = app.get_webview_window(MAIN) else {

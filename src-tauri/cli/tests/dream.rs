@@ -11,6 +11,10 @@ use reverie_engine::dream::review::PROPOSAL_TOOL;
 use reverie_fake_model::{Conditions, FakeModelServer, Reply, Rule};
 use serde_json::{Value, json};
 
+mod support {
+    pub mod cli;
+}
+
 fn reverie(data: &Path, url: &str) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_reverie"));
     cmd.arg("--data-dir")
@@ -18,6 +22,10 @@ fn reverie(data: &Path, url: &str) -> Command {
         .env("ANTHROPIC_BASE_URL", url)
         .env("ANTHROPIC_API_KEY", "sk-ant-test-key")
         .env_remove("REVERIE_DATA_DIR")
+        // `dream schedule` installs the OS schedule: not the user's own.
+        .envs(support::cli::isolated_os_schedule(
+            &support::cli::shared_scratch(),
+        ))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());

@@ -1,4 +1,5 @@
 use clap::Subcommand;
+use reverie_engine::dream::schedule::Schedule;
 use reverie_engine::store::{AgentUpdate, NewAgent, ProviderKind};
 
 use crate::Context;
@@ -20,6 +21,9 @@ pub enum AgentCommand {
         /// Comma-separated tools (memory, workspace).
         #[arg(long, value_delimiter = ',', default_value = "memory,workspace")]
         tools: Vec<String>,
+        /// When dreams run on their own, e.g. 03:00 or a cron line.
+        #[arg(long, value_name = "SCHEDULE")]
+        dream_schedule: Option<String>,
     },
     List,
     Show {
@@ -95,15 +99,32 @@ pub fn run(ctx: &Context, cmd: AgentCommand) -> anyhow::Result<()> {
             provider,
             system,
             tools,
+            dream_schedule,
         } => {
             let provider: ProviderKind = provider.parse()?;
-            let agent = store.create_agent(&NewAgent {
+            // A schedule the scheduler cannot read is refused before the
+            // agent exists.
+            let dream_schedule = dream_schedule
+                .filter(|s| s.trim() != "none")
+                .map(|s| Schedule::parse(&s).map(|s| s.text))
+                .transpose()?;
+            let mut agent = store.create_agent(&NewAgent {
                 name,
                 provider,
                 model,
                 system_prompt: system,
                 tools,
             })?;
+            if dream_schedule.is_some() {
+                agent = store.update_agent(
+                    &agent.id,
+                    &AgentUpdate {
+                        dream_schedule: Some(dream_schedule),
+                        ..AgentUpdate::default()
+                    },
+                )?;
+                super::os_schedule::follow_agents(ctx, store, true);
+            }
             if ctx.json {
                 output::json(&agent)?;
             } else {
@@ -241,6 +262,7 @@ pub fn run(ctx: &Context, cmd: AgentCommand) -> anyhow::Result<()> {
                 None
             };
             let none_clears = |v: Option<String>| v.map(|v| (v != "none").then_some(v));
+            let schedule_given = dream_schedule.is_some();
             let default_rubric_id = match none_clears(default_rubric) {
                 Some(Some(rubric)) => Some(Some(store.rubric(&rubric)?.id)),
                 other => other,
@@ -258,6 +280,9 @@ pub fn run(ctx: &Context, cmd: AgentCommand) -> anyhow::Result<()> {
                     settings,
                 },
             )?;
+            if schedule_given {
+                super::os_schedule::follow_agents(ctx, store, true);
+            }
             if ctx.json {
                 output::json(&agent)?;
             } else {
@@ -265,7 +290,11 @@ pub fn run(ctx: &Context, cmd: AgentCommand) -> anyhow::Result<()> {
             }
         }
         AgentCommand::Delete { name } => {
+            let scheduled = store.agent(&name)?.dream_schedule.is_some();
             store.delete_agent(&name)?;
+            if scheduled {
+                super::os_schedule::follow_agents(ctx, store, false);
+            }
             if ctx.json {
                 output::json(&serde_json::json!({"deleted": name}))?;
             } else {

@@ -276,6 +276,7 @@ pub fn run(ctx: &Context, args: DreamArgs) -> anyhow::Result<()> {
                 Some(s) => eprintln!("{} dreams on schedule '{s}'", agent.name),
                 None => eprintln!("{} has no dream schedule", agent.name),
             }
+            super::os_schedule::follow_agents(ctx, store, true);
         }
         DreamAction::Policy { agent, policy } => {
             let agent = store.update_agent(

@@ -9,6 +9,7 @@ pub mod key;
 pub mod managed;
 pub mod memory;
 pub mod mirror;
+pub mod os_schedule;
 pub mod outcomes;
 pub mod rubric;
 pub mod run;

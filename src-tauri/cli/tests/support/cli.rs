@@ -14,6 +14,7 @@ pub fn reverie(data: &Path, args: &[&str], stdin: Option<&str>) -> Output {
         .arg(data)
         .args(args)
         .env_remove("REVERIE_DATA_DIR")
+        .envs(isolated_os_schedule(&shared_scratch()))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -25,6 +26,46 @@ pub fn reverie(data: &Path, args: &[&str], stdin: Option<&str>) -> Output {
     }
     drop(input);
     child.wait_with_output().unwrap()
+}
+
+/// The environment that keeps the OS schedule a command may install (after
+/// `--dream-schedule`, `agent delete`) inside `scratch`, away from the
+/// user's own timers: `XDG_CONFIG_HOME` (where the systemd user timer is
+/// written) and a `systemctl` first on `PATH` that only notes its arguments,
+/// one call a line, in `scratch/systemctl.log`.
+pub fn isolated_os_schedule(scratch: &Path) -> Vec<(&'static str, std::ffi::OsString)> {
+    let bin = scratch.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let systemctl = bin.join("systemctl");
+    if !systemctl.exists() {
+        let log = scratch.join("systemctl.log");
+        let script = format!(
+            "#!/bin/sh\necho \"$*\" >> '{}'\n",
+            log.display().to_string().replace('\'', "'\\''")
+        );
+        let partial = bin.join(format!("systemctl.{:?}", std::thread::current().id()));
+        std::fs::write(&partial, script).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&partial, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        std::fs::rename(&partial, &systemctl).unwrap();
+    }
+    let mut path = std::ffi::OsString::from(bin);
+    if let Some(rest) = std::env::var_os("PATH") {
+        path.push(":");
+        path.push(rest);
+    }
+    vec![
+        ("XDG_CONFIG_HOME", scratch.join("xdg-config").into_os_string()),
+        ("PATH", path),
+    ]
+}
+
+/// One scratch folder per test process for [`isolated_os_schedule`].
+pub fn shared_scratch() -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("reverie-cli-tests-{}", std::process::id()))
 }
 
 /// Its stdout, after checking it succeeded.

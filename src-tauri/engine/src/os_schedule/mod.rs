@@ -138,6 +138,59 @@ pub fn sync(os: &dyn OsSchedule, plan: Option<&Plan>) -> Result<()> {
     }
 }
 
+/// What [`match_agents`] did, for a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Synced {
+    /// Written or rewritten; says what (e.g. "a systemd user timer (PATH)").
+    Installed(String),
+    /// No agent has a dream schedule any more: removed; says what it was.
+    Removed(String),
+    /// No agent has a dream schedule, and nothing was installed.
+    Nothing,
+    /// This system has no per-user schedule Reverie can write.
+    Unsupported,
+}
+
+/// Makes this system's per-user schedule for `data_dir` match the dream
+/// schedules of the agents in `store`: installs or rewrites it when any
+/// agent has one, removes it when none has. `program` is the `reverie`
+/// command-line program it runs. The one call the app (at start, and when
+/// the UI creates, changes or deletes an agent) and the command-line program
+/// (`agent create|update|delete`, `dream schedule`) both make.
+pub fn match_agents(store: &Store, program: &Path, data_dir: &Path) -> Result<Synced> {
+    // The service runs from the user's home: a relative folder would point
+    // somewhere else there.
+    let data_dir = std::path::absolute(data_dir).map_err(|e| crate::Error::io(data_dir, e))?;
+    let Some(os) = for_this_system(&data_dir) else {
+        return Ok(Synced::Unsupported);
+    };
+    match_agents_with(os.as_ref(), store, program, &data_dir)
+}
+
+/// [`match_agents`] on a given schedule (for tests: one in a folder of their own).
+pub fn match_agents_with(
+    os: &dyn OsSchedule,
+    store: &Store,
+    program: &Path,
+    data_dir: &Path,
+) -> Result<Synced> {
+    let plan = plan(store, program, data_dir)?;
+    let was_installed = os.is_installed();
+    sync(os, plan.as_ref())?;
+    Ok(match plan {
+        Some(_) => Synced::Installed(os.describe()),
+        None if was_installed => Synced::Removed(os.describe()),
+        None => Synced::Nothing,
+    })
+}
+
+/// Whether `program` can be scheduled: not inside a mounted AppImage, whose
+/// folder disappears when it quits (a schedule pointing there would fail
+/// every night).
+pub fn can_schedule(program: &Path) -> bool {
+    program.is_file() && std::env::var_os("APPIMAGE").is_none()
+}
+
 /// The system slot for a schedule the dream scheduler accepts: `HH:MM`,
 /// `daily HH:MM`, or a cron line with a fixed minute and hour (any weekday
 /// list); anything else is checked every quarter hour.

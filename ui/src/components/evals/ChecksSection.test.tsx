@@ -70,11 +70,11 @@ describe('ChecksSection', () => {
     // Add: the agent's default rubric is chosen at first.
     const add = screen.getByRole('form', { name: 'Add a check' })
     expect(within(add).getByLabelText('Rubric')).toHaveValue('tone')
-    await user.type(within(add).getByLabelText('Task'), 'Answer a baggage question')
+    await user.type(within(add).getByLabelText('What to ask the agent'), 'Answer a baggage question')
     await user.click(within(add).getByRole('button', { name: 'Add check' }))
     await screen.findByRole('listitem', { name: 'Check 3: Answer a baggage question' })
     expect(bridge.calls.find((c) => c.method === 'evals.add')?.params).toEqual({ agent: 'helper', task: 'Answer a baggage question', rubric: 'tone' })
-    expect(within(screen.getByRole('form', { name: 'Add a check' })).getByLabelText('Task')).toHaveValue('')
+    expect(within(screen.getByRole('form', { name: 'Add a check' })).getByLabelText('What to ask the agent')).toHaveValue('')
 
     // Move the second check up: it takes the first one's position.
     await user.click(within(screen.getByRole('listitem', { name: 'Check 2: Rebook a cancelled flight' })).getByRole('button', { name: 'Move up' }))
@@ -84,8 +84,8 @@ describe('ChecksSection', () => {
     // Edit.
     await user.click(within(screen.getByRole('listitem', { name: 'Check 2: Refund a late order' })).getByRole('button', { name: 'Edit' }))
     const edit = screen.getByRole('form', { name: 'Edit check 2' })
-    await user.clear(within(edit).getByLabelText('Task'))
-    await user.type(within(edit).getByLabelText('Task'), 'Refund a very late order')
+    await user.clear(within(edit).getByLabelText('What to ask the agent'))
+    await user.type(within(edit).getByLabelText('What to ask the agent'), 'Refund a very late order')
     await user.click(within(edit).getByRole('button', { name: 'Save check' }))
     await screen.findByRole('listitem', { name: 'Check 2: Refund a very late order' })
     expect(bridge.calls.find((c) => c.method === 'evals.update')?.params).toEqual({ id: 'T1', task: 'Refund a very late order', rubric: 'support-reply' })

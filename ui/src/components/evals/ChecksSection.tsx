@@ -190,7 +190,7 @@ function CheckForm({ label, initial, rubrics, submit, busy, onSubmit, onCancel }
   return (
     <form className="check-form" aria-label={label} onSubmit={send}>
       <label className="field" htmlFor={`${ids}-task`}>
-        Task
+        What to ask the agent
         <textarea
           id={`${ids}-task`}
           rows={2}

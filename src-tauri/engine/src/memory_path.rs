@@ -151,6 +151,28 @@ pub fn lookalike_key(name: &str) -> String {
     unicode_security::skeleton(&lower).collect()
 }
 
+/// [`lookalike_key`] remembered per name: every new document is compared
+/// with each name already in its store, so the same names' keys are asked
+/// for again on every write. The memo is a pure cache, dropped whole when
+/// it grows past a bound.
+fn cached_lookalike_key(name: &str) -> String {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    const MAX_NAMES: usize = 50_000;
+    static KEYS: OnceLock<Mutex<HashMap<String, String>>> = OnceLock::new();
+    let keys = KEYS.get_or_init(Default::default);
+    if let Some(key) = keys.lock().unwrap_or_else(|p| p.into_inner()).get(name) {
+        return key.clone();
+    }
+    let key = lookalike_key(name);
+    let mut keys = keys.lock().unwrap_or_else(|p| p.into_inner());
+    if keys.len() >= MAX_NAMES {
+        keys.clear();
+    }
+    keys.insert(name.to_string(), key.clone());
+    key
+}
+
 /// Why `new` cannot join a store that holds `existing` (both normalised
 /// document paths), as a sentence naming the existing document; `None` when
 /// they can sit side by side in any folder or zip. Refused: a name that
@@ -167,7 +189,7 @@ pub fn clash(new: &str, existing: &str) -> Option<String> {
         if a[i] == b[i] {
             continue;
         }
-        if lookalike_key(a[i]) != lookalike_key(b[i]) {
+        if cached_lookalike_key(a[i]) != cached_lookalike_key(b[i]) {
             return None;
         }
         let last = i + 1 == a.len() && i + 1 == b.len();

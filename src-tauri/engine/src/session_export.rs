@@ -144,14 +144,14 @@ pub fn to_anthropic(store: &Store, session_id: &str) -> Result<Value> {
         let d = &e.data;
         match e.kind {
             EventKind::UserMessage => {
-                let m: payload::UserMessage = payload::read(d);
+                let m: payload::UserMessage = payload::read_ref(d);
                 if m.resumed.is_some() {
                     continue;
                 }
                 push("user", json!({"type": "text", "text": m.text}));
             }
             EventKind::AssistantText => {
-                let t: payload::AssistantText = payload::read(d);
+                let t: payload::AssistantText = payload::read_ref(d);
                 push("assistant", json!({"type": "text", "text": t.text}));
             }
             EventKind::Thinking => {

@@ -2,14 +2,15 @@
 //! (thinking, retries, empty turns) dropped, long tool results and inputs
 //! cut with a pointer to the event that holds the rest, secrets masked, and
 //! everything wrapped in `<session>` tags the content cannot close, so the
-//! model reads it as data. Also estimates tokens. It reads the store and
-//! must never write to it.
+//! model reads it as data. Also estimates tokens. Events are read through
+//! their typed payloads (`store::payload`), borrowing the text rather than
+//! copying it. It reads the store and must never write to it.
 
 use serde_json::Value;
 
 use crate::provenance::{Evidence, Source};
 use crate::secrets;
-use crate::store::{Event, EventKind, EventQuery, Session};
+use crate::store::{Event, EventKind, EventQuery, Session, payload};
 use crate::{Result, Store};
 
 /// Characters kept from one tool result before it is cut.
@@ -96,8 +97,9 @@ pub fn render_session(
         let d = &event.data;
         let line = match event.kind {
             EventKind::UserMessage => {
-                let t = str_of(d, "text");
-                if t.is_empty() || d.get("resumed").is_some() || t == session.task {
+                let m: payload::UserMessage = payload::read_ref(d);
+                let t: &str = &m.text;
+                if t.is_empty() || m.resumed.is_some() || t == session.task {
                     continue;
                 }
                 let t = cut(t, TEXT_CHARS, session, Some(event));
@@ -105,7 +107,8 @@ pub fn render_session(
                 format!("[user] {t}")
             }
             EventKind::AssistantText => {
-                let t = str_of(d, "text").trim();
+                let a: payload::AssistantText = payload::read_ref(d);
+                let t = a.text.trim();
                 if t.is_empty() {
                     continue;
                 }
@@ -114,22 +117,19 @@ pub fn render_session(
                 format!("[assistant] {t}")
             }
             EventKind::ToolCall => {
-                let t = cut(&compact(d.get("input")), 400, session, Some(event));
+                let c: payload::ToolCall = payload::read(d);
+                let t = cut(&compact(Some(&c.input)), 400, session, Some(event));
                 evidence.add(assistant, sid, Some(event.seq), &t);
-                format!("[tool_call {}] {t}", str_of(d, "name"))
+                format!("[tool_call {}] {t}", c.name)
             }
             EventKind::ToolResult => {
-                let content = cut(
-                    str_of(d, "content"),
-                    TOOL_RESULT_CHARS,
-                    session,
-                    Some(event),
-                );
+                let r: payload::ToolResult = payload::read_ref(d);
+                let content = cut(&r.content, TOOL_RESULT_CHARS, session, Some(event));
                 evidence.add(tool, sid, Some(event.seq), &content);
                 format!(
                     "[tool_result {}{}] {content}",
-                    str_of(d, "name"),
-                    if d["is_error"].as_bool().unwrap_or(false) {
+                    r.name,
+                    if r.is_error {
                         " ERROR"
                     } else {
                         ""
@@ -137,15 +137,24 @@ pub fn render_session(
                 )
             }
             EventKind::MemoryWrite => {
-                format!("[memory_write] {} v{}", str_of(d, "path"), d["version"])
+                let m: payload::MemoryAccess = payload::read(d);
+                let version = m.version.map_or("null".to_string(), |v| v.to_string());
+                format!("[memory_write] {} v{version}", m.path)
             }
-            EventKind::MemoryRead => format!("[memory_read] {}", str_of(d, "path")),
+            EventKind::MemoryRead => {
+                let m: payload::MemoryAccess = payload::read(d);
+                format!("[memory_read] {}", m.path)
+            }
             EventKind::Error => {
-                let t = cut(str_of(d, "message"), 600, session, Some(event));
+                let e: payload::ErrorEvent = payload::read_ref(d);
+                let t = cut(&e.message, 600, session, Some(event));
                 evidence.add(tool, sid, Some(event.seq), &t);
                 format!("[error] {t}")
             }
-            EventKind::LimitReached => format!("[limit_reached] {}", compact(d.get("limit"))),
+            EventKind::LimitReached => {
+                let l: payload::LimitReached = payload::read(d);
+                format!("[limit_reached] {}", l.limit)
+            }
             EventKind::GraderVerdict | EventKind::OutcomeIteration => {
                 format!(
                     "[grader] {}",
@@ -158,7 +167,8 @@ pub fn render_session(
                 format!("[{}] {t}", event.kind.as_str())
             }
             EventKind::FinalAnswer => {
-                let t = cut(str_of(d, "text"), TEXT_CHARS, session, Some(event));
+                let f: payload::FinalAnswer = payload::read_ref(d);
+                let t = cut(&f.text, TEXT_CHARS, session, Some(event));
                 evidence.add(assistant, sid, Some(event.seq), &t);
                 format!("[final_answer] {t}")
             }
@@ -236,10 +246,6 @@ pub fn shorten(rendered: &RenderedSession, budget_tokens: usize) -> RenderedSess
         tokens: estimate_tokens(&text),
         text,
     }
-}
-
-fn str_of<'a>(d: &'a Value, key: &str) -> &'a str {
-    d.get(key).and_then(Value::as_str).unwrap_or("")
 }
 
 fn compact(v: Option<&Value>) -> String {

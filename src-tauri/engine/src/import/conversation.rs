@@ -86,7 +86,7 @@ impl Conversation {
                     None,
                     payload::to_data(&payload::AssistantText {
                         turn: self.turn,
-                        text: String::new(),
+                        text: String::new().into(),
                     }),
                 );
             }
@@ -133,7 +133,7 @@ impl Conversation {
             at,
             payload::to_data(&payload::UserMessage {
                 turn: Some(self.turn),
-                text: text.to_string(),
+                text: text.to_string().into(),
                 resumed: None,
             }),
         );
@@ -158,7 +158,7 @@ impl Conversation {
             at,
             payload::to_data(&payload::AssistantText {
                 turn,
-                text: text.to_string(),
+                text: text.to_string().into(),
             }),
         );
     }
@@ -224,8 +224,8 @@ impl Conversation {
             payload::to_data(&payload::ToolResult {
                 turn: self.turn,
                 tool_use_id: tool_use_id.to_string(),
-                name,
-                content: content.to_string(),
+                name: name.into(),
+                content: content.to_string().into(),
                 is_error,
             }),
         );
@@ -237,7 +237,7 @@ impl Conversation {
             EventKind::Error,
             at,
             payload::to_data(&payload::ErrorEvent {
-                message: message.to_string(),
+                message: message.to_string().into(),
                 source: "imported".into(),
             }),
         );
@@ -308,7 +308,7 @@ impl Conversation {
                     event: NewEvent::new(
                         EventKind::FinalAnswer,
                         payload::to_data(&payload::FinalAnswer {
-                            text: reply.text.clone(),
+                            text: reply.text.clone().into(),
                         }),
                     ),
                 },

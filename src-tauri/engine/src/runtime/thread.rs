@@ -179,7 +179,7 @@ pub(crate) async fn run(
                     &NewEvent::new(
                         EventKind::Error,
                         payload::to_data(&payload::ErrorEvent {
-                            message: message.clone(),
+                            message: message.clone().into(),
                             source: "model".into(),
                         }),
                     ),
@@ -204,7 +204,7 @@ pub(crate) async fn run(
             NewEvent::new(
                 EventKind::FinalAnswer,
                 payload::to_data(&payload::FinalAnswer {
-                    text: response.message.text(),
+                    text: response.message.text().into(),
                 }),
             )
         });
@@ -311,7 +311,7 @@ fn log_assistant(
                 EventKind::AssistantText,
                 payload::to_data(&payload::AssistantText {
                     turn,
-                    text: text.clone(),
+                    text: text.clone().into(),
                 }),
             )),
             ContentBlock::Thinking {
@@ -351,7 +351,7 @@ fn log_assistant(
             EventKind::AssistantText,
             payload::to_data(&payload::AssistantText {
                 turn,
-                text: String::new(),
+                text: String::new().into(),
             }),
         ));
     }
@@ -418,8 +418,8 @@ async fn call_tool(
         payload::to_data(&payload::ToolResult {
             turn,
             tool_use_id: id.to_string(),
-            name: name.to_string(),
-            content: output.content.clone(),
+            name: name.to_string().into(),
+            content: output.content.clone().into(),
             is_error: output.is_error,
         }),
     );
@@ -456,11 +456,11 @@ pub(crate) fn history_from_events(events: &[crate::store::Event]) -> (Vec<Messag
         }
         match e.kind {
             EventKind::UserMessage => {
-                let m: payload::UserMessage = payload::read(d);
+                let m: payload::UserMessage = payload::read_ref(d);
                 push(Role::User, ContentBlock::text(m.text), &mut messages)
             }
             EventKind::AssistantText => {
-                let t: payload::AssistantText = payload::read(d);
+                let t: payload::AssistantText = payload::read_ref(d);
                 push(Role::Assistant, ContentBlock::text(t.text), &mut messages)
             }
             EventKind::Thinking => {
@@ -492,7 +492,7 @@ pub(crate) fn history_from_events(events: &[crate::store::Event]) -> (Vec<Messag
                 )
             }
             EventKind::ToolResult => {
-                let r: payload::ToolResult = payload::read(d);
+                let r: payload::ToolResult = payload::read_ref(d);
                 push(
                     Role::User,
                     ContentBlock::tool_result(r.tool_use_id, r.content, r.is_error),

@@ -11,6 +11,8 @@
 //!
 //! [`EventKind`]: super::EventKind
 
+use std::borrow::Cow;
+
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -18,6 +20,13 @@ use serde_json::Value;
 /// Reads an event's data as `T`; a payload that does not fit reads as
 /// `T::default()` (fields are all optional or defaulted).
 pub fn read<T: DeserializeOwned + Default>(data: &Value) -> T {
+    T::deserialize(data).unwrap_or_default()
+}
+
+/// Reads an event's data as `T` borrowing its text from `data` (no copy of
+/// a long message or tool result), leniently like [`read`]: what the
+/// dream's transcript uses over hundreds of thousands of events.
+pub fn read_ref<'a, T: Deserialize<'a> + Default>(data: &'a Value) -> T {
     T::deserialize(data).unwrap_or_default()
 }
 
@@ -29,10 +38,11 @@ pub fn to_data<T: Serialize>(payload: &T) -> Value {
 /// `user_message`: what the user (or the engine on the user's side) said.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
-pub struct UserMessage {
+pub struct UserMessage<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub turn: Option<u32>,
-    pub text: String,
+    #[serde(borrow)]
+    pub text: Cow<'a, str>,
     /// The run was resumed after an interruption (not the user's words).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resumed: Option<bool>,
@@ -41,9 +51,10 @@ pub struct UserMessage {
 /// `assistant_text`: a text block of the model's reply.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
-pub struct AssistantText {
+pub struct AssistantText<'a> {
     pub turn: u32,
-    pub text: String,
+    #[serde(borrow)]
+    pub text: Cow<'a, str>,
 }
 
 /// `thinking`: a thinking block, signed, or redacted by the API.
@@ -73,11 +84,13 @@ pub struct ToolCall {
 /// `tool_result`: what the tool answered.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
-pub struct ToolResult {
+pub struct ToolResult<'a> {
     pub turn: u32,
     pub tool_use_id: String,
-    pub name: String,
-    pub content: String,
+    #[serde(borrow)]
+    pub name: Cow<'a, str>,
+    #[serde(borrow)]
+    pub content: Cow<'a, str>,
     pub is_error: bool,
 }
 
@@ -108,8 +121,9 @@ pub struct Retry {
 /// `imported`, ...).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
-pub struct ErrorEvent {
-    pub message: String,
+pub struct ErrorEvent<'a> {
+    #[serde(borrow)]
+    pub message: Cow<'a, str>,
     pub source: String,
 }
 
@@ -123,8 +137,9 @@ pub struct LimitReached {
 /// `final_answer`: the answer the run ends with.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
-pub struct FinalAnswer {
-    pub text: String,
+pub struct FinalAnswer<'a> {
+    #[serde(borrow)]
+    pub text: Cow<'a, str>,
 }
 
 #[cfg(test)]
@@ -231,10 +246,16 @@ mod tests {
 
     #[test]
     fn reading_is_lenient() {
-        let t: ToolResult = read(&json!({"tool_use_id": "x", "extra": 1}));
+        let data = json!({"tool_use_id": "x", "content": "long text", "extra": 1});
+        let t: ToolResult = read_ref(&data);
         assert_eq!(t.tool_use_id, "x");
         assert!(!t.is_error);
-        let m: UserMessage = read(&json!("not an object"));
+        // Text is borrowed from the stored data, not copied.
+        assert!(matches!(t.content, std::borrow::Cow::Borrowed("long text")));
+        let odd = json!("not an object");
+        let m: UserMessage = read_ref(&odd);
         assert_eq!(m, UserMessage::default());
+        let r: Retry = read(&odd);
+        assert_eq!(r, Retry::default());
     }
 }

@@ -224,6 +224,39 @@ pub struct DocumentVersion {
     pub created_at: String,
 }
 
+impl DocumentVersion {
+    /// A new version of `path` written now by `meta`'s author, with the
+    /// content's hash and size (`None`: a deletion).
+    pub fn new(
+        id: String,
+        document_id: String,
+        seq: i64,
+        path: &str,
+        op: VersionOp,
+        content: Option<&str>,
+        meta: &WriteMeta,
+    ) -> Self {
+        let bytes = content.unwrap_or("").as_bytes();
+        DocumentVersion {
+            id,
+            document_id,
+            seq,
+            path: path.to_string(),
+            op,
+            content: content.map(str::to_string),
+            sha256: sha256_hex(bytes),
+            size: bytes.len() as i64,
+            author: meta.author,
+            author_id: meta.author_id.clone(),
+            session_id: meta.session_id.clone(),
+            dream_id: meta.dream_id.clone(),
+            reason: meta.reason.clone(),
+            redacted_at: None,
+            created_at: ids::now(),
+        }
+    }
+}
+
 const STORE_COLUMNS: &str = "s.id, s.name, s.description, s.instructions, s.size_limit_bytes, \
     s.owner_agent_id, s.mirror_dir, s.created_at, s.used_bytes, s.document_count";
 
@@ -857,24 +890,15 @@ fn insert_version(
         [document_id],
         |r| r.get(0),
     )?;
-    let bytes = content.unwrap_or("").as_bytes();
-    let version = DocumentVersion {
-        id: ids::new_id(),
-        document_id: document_id.to_string(),
+    let version = DocumentVersion::new(
+        ids::new_id(),
+        document_id.to_string(),
         seq,
-        path: path.to_string(),
+        path,
         op,
-        content: content.map(str::to_string),
-        sha256: sha256_hex(bytes),
-        size: bytes.len() as i64,
-        author: meta.author,
-        author_id: meta.author_id.clone(),
-        session_id: meta.session_id.clone(),
-        dream_id: meta.dream_id.clone(),
-        reason: meta.reason.clone(),
-        redacted_at: None,
-        created_at: ids::now(),
-    };
+        content,
+        meta,
+    );
     tx.execute_cached(
         &format!("INSERT INTO document_versions ({VERSION_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, NULL, ?14)"),
         params![

@@ -235,24 +235,15 @@ impl MemoryView {
     }
 
     fn version(&self, store_id: &str, path: &str, op: VersionOp, content: Option<&str>, meta: &WriteMeta) -> DocumentVersion {
-        let bytes = content.unwrap_or("").as_bytes();
-        DocumentVersion {
-            id: format!("view:{}", ids::new_id()),
-            document_id: format!("view:{store_id}:{path}"),
-            seq: 0,
-            path: path.to_string(),
+        DocumentVersion::new(
+            format!("view:{}", ids::new_id()),
+            format!("view:{store_id}:{path}"),
+            0,
+            path,
             op,
-            content: content.map(str::to_string),
-            sha256: sha256_hex(bytes),
-            size: bytes.len() as i64,
-            author: meta.author,
-            author_id: meta.author_id.clone(),
-            session_id: meta.session_id.clone(),
-            dream_id: meta.dream_id.clone(),
-            reason: meta.reason.clone(),
-            redacted_at: None,
-            created_at: ids::now(),
-        }
+            content,
+            meta,
+        )
     }
 
     fn check_expected(path: &str, current: Option<&str>, meta: &WriteMeta) -> Result<()> {

@@ -4,7 +4,7 @@
 //! list/show/apply/revert forms work with --json and exit codes.
 
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 use std::time::{Duration, Instant};
 
 use reverie_engine::dream::review::PROPOSAL_TOOL;
@@ -15,22 +15,7 @@ mod support {
     pub mod cli;
 }
 
-fn reverie(data: &Path, url: &str) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_reverie"));
-    cmd.arg("--data-dir")
-        .arg(data)
-        .env("ANTHROPIC_BASE_URL", url)
-        .env("ANTHROPIC_API_KEY", "sk-ant-test-key")
-        .env_remove("REVERIE_DATA_DIR")
-        // `dream schedule` installs the OS schedule: not the user's own.
-        .envs(support::cli::isolated_os_schedule(
-            &support::cli::shared_scratch(),
-        ))
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    cmd
-}
+use support::cli::against_model as reverie;
 
 fn json_of(out: &Output) -> Value {
     assert!(

@@ -4,7 +4,7 @@
 //! it stopped and applies the proposal.
 
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 use std::time::{Duration, Instant};
 
 use reverie_engine::Store;
@@ -19,18 +19,11 @@ use serde_json::{Value, json};
 const RUBRIC: &str = r#"{"schema": "reverie.rubric/1", "name": "ok", "description": "d", "threshold": 0.5, "max_iterations": 1,
   "criteria": [{"name": "Answers", "weight": 1, "required": true, "kind": {"type": "judged", "description": "Answers the question."}}]}"#;
 
-fn reverie(data: &Path, url: &str) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_reverie"));
-    cmd.arg("--data-dir")
-        .arg(data)
-        .env("ANTHROPIC_BASE_URL", url)
-        .env("ANTHROPIC_API_KEY", "sk-ant-test-key")
-        .env_remove("REVERIE_DATA_DIR")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    cmd
+mod support {
+    pub mod cli;
 }
+
+use support::cli::against_model as reverie;
 
 async fn cli(data: &Path, url: &str, args: &[&str]) -> Output {
     let mut cmd = reverie(data, url);

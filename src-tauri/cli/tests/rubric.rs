@@ -5,24 +5,17 @@
 //! session, and a run killed mid-loop whose outcome shows as interrupted.
 
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 use std::time::{Duration, Instant};
 
 use reverie_fake_model::{Conditions, FakeModelServer, Reply, Rule};
 use serde_json::{Value, json};
 
-fn reverie(data: &Path, url: &str) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_reverie"));
-    cmd.arg("--data-dir")
-        .arg(data)
-        .env("ANTHROPIC_BASE_URL", url)
-        .env("ANTHROPIC_API_KEY", "sk-ant-test-key")
-        .env_remove("REVERIE_DATA_DIR")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    cmd
+mod support {
+    pub mod cli;
 }
+
+use support::cli::against_model as reverie;
 
 fn run(data: &Path, url: &str, args: &[&str]) -> Output {
     reverie(data, url).args(args).output().unwrap()

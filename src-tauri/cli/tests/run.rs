@@ -3,25 +3,17 @@
 //! which the session shows as interrupted with every event before the kill
 //! and can be resumed.
 
-use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use reverie_fake_model::{Block, FakeModelServer, Fault, Reply};
 use serde_json::{Value, json};
 
-fn reverie(data: &Path, url: &str) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_reverie"));
-    cmd.arg("--data-dir")
-        .arg(data)
-        .env("ANTHROPIC_BASE_URL", url)
-        .env("ANTHROPIC_API_KEY", "sk-ant-test-key")
-        .env_remove("REVERIE_DATA_DIR")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    cmd
+mod support {
+    pub mod cli;
 }
+
+use support::cli::against_model as reverie;
 
 fn output(cmd: &mut Command) -> Output {
     cmd.output().unwrap()

@@ -14,18 +14,11 @@ use reverie_fake_model::{FakeModelServer, Fault, Reply};
 
 const ANSWER: &str = "The flight leaves at nine from gate twelve, on time.";
 
-fn reverie(data: &Path, url: &str) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_reverie"));
-    cmd.arg("--data-dir")
-        .arg(data)
-        .env("ANTHROPIC_BASE_URL", url)
-        .env("ANTHROPIC_API_KEY", "sk-ant-test-key")
-        .env_remove("REVERIE_DATA_DIR")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    cmd
+mod support {
+    pub mod cli;
 }
+
+use support::cli::against_model as reverie;
 
 fn create_agent(data: &Path, url: &str) {
     let out = reverie(data, url)

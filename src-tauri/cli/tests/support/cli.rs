@@ -7,6 +7,23 @@ use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
+/// `reverie --data-dir DATA` talking to the model server at `url` (the
+/// fake's address) with a test key, its output captured, and the OS
+/// schedule it may install kept in the tests' scratch folder.
+pub fn against_model(data: &Path, url: &str) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_reverie"));
+    cmd.arg("--data-dir")
+        .arg(data)
+        .env("ANTHROPIC_BASE_URL", url)
+        .env("ANTHROPIC_API_KEY", "sk-ant-test-key")
+        .env_remove("REVERIE_DATA_DIR")
+        .envs(isolated_os_schedule(&shared_scratch()))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    cmd
+}
+
 /// Runs `reverie --data-dir DATA ARGS`, feeding `stdin` if given.
 pub fn reverie(data: &Path, args: &[&str], stdin: Option<&str>) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_reverie"))

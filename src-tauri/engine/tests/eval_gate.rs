@@ -422,3 +422,129 @@ async fn a_subagents_memory_write_in_a_gate_run_stays_in_the_view() {
         assert!(eval::is_eval_session(store, &t.id).unwrap());
     }
 }
+
+/// Pass rates over time: graded runs count (evaluation runs do not), each
+/// point lists its sessions, and an applied and a reverted dream are marked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_series_counts_graded_runs_and_marks_applied_and_reverted_dreams() {
+    use reverie_engine::runtime::{OutcomeOptions, ProgressSink, RunRequest};
+    use reverie_engine::store::outcome_series::{SeriesFilter, outcome_series};
+    let env = setup().await;
+    let store = env.store();
+    store.save_rubric("cites", RUBRIC).unwrap();
+    script(&env);
+    let graded = |task: &str| {
+        let request = RunRequest {
+            agent: "helper".into(),
+            task: task.into(),
+            limits: None,
+        };
+        env.runtime.run_with_rubric(
+            request,
+            OutcomeOptions::new("cites"),
+            CancellationToken::new(),
+            ProgressSink::none(),
+        )
+    };
+    // With the line in memory the answer cites and passes; without, it fails.
+    env.write("/memories/_index.md", &format!("- {LINE}\n"));
+    let passed = graded("Q1: days off?").await.unwrap();
+    env.write("/memories/_index.md", "- /memories/notes.md: facts\n");
+    let failed = graded("Q2: days off?").await.unwrap();
+
+    // A dream applied, then reverted: both are marked.
+    let ids = vec![session(store, &env.agent, "Anything?", &[])];
+    store
+        .update_agent("helper", &AgentUpdate { dream_policy: Some(DreamPolicy::Auto), ..Default::default() })
+        .unwrap();
+    on_reduce(
+        &env.server,
+        proposal(json!([{"op": "create", "path": "/memories/style.md", "content": "Be brief.\n",
+            "reason": "Asked twice.", "source_session_ids": ids}])),
+        Some(1),
+    );
+    let dream = env.dream(DreamTrigger::Cli).await.unwrap();
+    assert!(dream.applied, "{:?}", dream.held_for_review);
+    reverie_engine::dream::revert_dream(store, &dream.dream.id, &Default::default()).unwrap();
+
+    // An evaluation run (a comparison) is left out of the series.
+    eval::add_task(store, "helper", &NewEvalTask { name: "vacation".into(), task: TASK.into(), rubric: "cites".into() })
+        .unwrap();
+    let cmp = gate::start_compare(store, "helper", "current", "current").unwrap();
+    gate::run_gate(&env.runtime, &cmp.id, CancellationToken::new(), gate::GateProgressSink::none())
+        .await
+        .unwrap();
+
+    let series = outcome_series(store, &SeriesFilter::default()).unwrap();
+    assert_eq!(series.len(), 1, "{series:#?}");
+    let s = &series[0];
+    assert_eq!((s.agent.as_str(), s.rubric.as_str()), ("helper", "cites"));
+    assert_eq!(s.points.len(), 1, "one day: {:#?}", s.points);
+    let point = &s.points[0];
+    assert_eq!((point.outcomes, point.satisfied), (2, 1), "{point:#?}");
+    assert_eq!(point.pass_rate, Some(0.5));
+    assert_eq!(point.mean_attempts, 1.0);
+    let mut sessions = point.session_ids.clone();
+    sessions.sort();
+    let mut expected = vec![passed.1.session_id.clone(), failed.1.session_id.clone()];
+    expected.sort();
+    assert_eq!(sessions, expected, "the point lists its sessions, and no evaluation session");
+    let kinds: Vec<(&str, &str)> = s.markers.iter().map(|m| (m.dream_id.as_str(), m.kind.as_str())).collect();
+    assert_eq!(kinds, [(dream.dream.id.as_str(), "applied"), (dream.dream.id.as_str(), "reverted")]);
+    assert!(s.markers.iter().all(|m| m.bucket == point.bucket));
+}
+
+/// "Check the grader": one judged criterion is decided the same way every
+/// time, the other flips between gradings and is flagged with advice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calibration_flags_the_criterion_the_grader_decides_both_ways() {
+    let env = setup().await;
+    let store = env.store();
+    store
+        .save_rubric(
+            "two",
+            r#"{"schema": "reverie.rubric/1", "name": "two", "description": "d", "threshold": 0.5, "max_iterations": 1,
+              "criteria": [
+                {"name": "Answers", "weight": 1, "required": true, "kind": {"type": "judged", "description": "Answers the question."}},
+                {"name": "Is friendly", "weight": 1, "required": false, "kind": {"type": "judged", "description": "Sounds friendly."}}
+              ]}"#,
+        )
+        .unwrap();
+    let output = session(
+        store,
+        &env.agent,
+        "How many days off?",
+        &[(EventKind::FinalAnswer, json!({"text": "25 days."}))],
+    );
+    let grade = |friendly: bool| {
+        Reply::tool_use(
+            "toolu_g",
+            TOOL_NAME,
+            json!({"applies": true, "explanation": "Graded.", "verdicts": [
+                {"criterion_index": 0, "passed": true, "score": 1.0, "evidence": "25 days", "gap": null},
+                {"criterion_index": 1, "passed": friendly, "score": if friendly { 0.9 } else { 0.1 },
+                 "evidence": "25 days", "gap": if friendly { None } else { Some("Say it warmly.") }}
+            ]}),
+        )
+    };
+    for friendly in [true, false, true, false] {
+        env.server.add_rule(Rule {
+            when: Conditions { system_contains: Some("strict, fair grader".into()), ..Default::default() },
+            reply: grade(friendly),
+            times: Some(1),
+        });
+    }
+    let report = eval::calibrate::calibrate(&env.runtime, "two", &output, 4, None, &CancellationToken::new())
+        .await
+        .unwrap();
+    assert_eq!((report.k, report.graded), (4, 4), "{report:#?}");
+    let steady = &report.criteria[0];
+    assert!(steady.stable && steady.agreement == 1.0 && steady.advice.is_none(), "{steady:#?}");
+    let flipping = &report.criteria[1];
+    assert!(!flipping.stable, "{flipping:#?}");
+    assert_eq!((flipping.passes, flipping.fails), (2, 2));
+    assert_eq!(flipping.agreement, 0.5);
+    assert!(flipping.max_score - flipping.min_score > 0.7);
+    assert!(flipping.advice.as_deref().is_some_and(|a| !a.is_empty()));
+    assert_eq!(report.unstable, ["Is friendly"]);
+}

@@ -799,6 +799,19 @@ fn live_document(
         .optional()?)
 }
 
+/// What any new text of a memory document must be, wherever it is written
+/// (the store, or an evaluation run's memory view): within the size limit
+/// and free of secrets.
+pub(crate) fn check_content(path: &str, content: &str, meta: &WriteMeta) -> Result<()> {
+    if content.len() > MAX_DOCUMENT_BYTES {
+        return Err(Error::Invalid(format!(
+            "{path} would be {} bytes; a memory document holds at most {MAX_DOCUMENT_BYTES} bytes — split it into several documents",
+            content.len()
+        )));
+    }
+    check_no_secret(path, content, meta)
+}
+
 /// Every path into memory passes here: the agent's memory tool, dreams,
 /// the folder mirror, Managed Agents pulls, imports and the editor.
 fn check_no_secret(path: &str, content: &str, meta: &WriteMeta) -> Result<()> {
@@ -850,7 +863,8 @@ fn check_file_or_directory(tx: &Transaction<'_>, store_id: &str, path: &str) -> 
     Ok(())
 }
 
-fn check_expected(path: &str, current_sha: Option<&str>, meta: &WriteMeta) -> Result<()> {
+/// Refuses a write made against a version that is no longer the current one.
+pub(crate) fn check_expected(path: &str, current_sha: Option<&str>, meta: &WriteMeta) -> Result<()> {
     let Some(expected) = meta.expected_sha256.as_deref() else {
         return Ok(());
     };
@@ -934,13 +948,7 @@ fn put_document(
     op: Option<VersionOp>,
 ) -> Result<DocumentVersion> {
     let path = memory_path::normalize(path)?;
-    if content.len() > MAX_DOCUMENT_BYTES {
-        return Err(Error::Invalid(format!(
-            "{path} would be {} bytes; a memory document holds at most {MAX_DOCUMENT_BYTES} bytes — split it into several documents",
-            content.len()
-        )));
-    }
-    check_no_secret(&path, content, meta)?;
+    check_content(&path, content, meta)?;
     let current = live_document(tx, store_id, &path)?;
     check_expected(&path, current.as_ref().map(|c| c.1.as_str()), meta)?;
     let new_sha = sha256_hex(content.as_bytes());

@@ -17,7 +17,6 @@ use crate::store::{
     AuthorKind, Document, DocumentVersion, EditDecision, EditOp, MemoryStore, ProposalEdit,
     VersionOp, WriteMeta, sha256_hex,
 };
-use crate::store::memory::MAX_DOCUMENT_BYTES;
 use crate::{Error, Result, Store, ids, memory_path};
 
 /// Reading and writing memory documents, whatever holds them.
@@ -246,21 +245,26 @@ impl MemoryView {
         )
     }
 
+    /// A stale write is refused as the store refuses it.
     fn check_expected(path: &str, current: Option<&str>, meta: &WriteMeta) -> Result<()> {
-        let Some(expected) = meta.expected_sha256.as_deref() else {
-            return Ok(());
-        };
-        let ok = match current {
-            Some(c) => sha256_hex(c.as_bytes()) == expected,
-            None => expected.is_empty(),
-        };
-        if ok {
-            Ok(())
-        } else {
-            Err(Error::Conflict(format!(
-                "{path} changed since it was read; reload it and make the edit again"
-            )))
+        let sha = current.map(|c| sha256_hex(c.as_bytes()));
+        crate::store::memory::check_expected(path, sha.as_deref(), meta)
+    }
+
+    /// A new path is refused as the store refuses it: a malformed name, or
+    /// one that looks like (or is the folder of) a document already there
+    /// (other than `moving`, the document taking the path).
+    fn check_new_path(&self, store_id: &str, path: &str, moving: Option<&str>) -> Result<()> {
+        memory_path::check_new(path)?;
+        for existing in self.documents(store_id)?.keys() {
+            if Some(existing.as_str()) == moving {
+                continue;
+            }
+            if let Some(why) = memory_path::clash(path, existing) {
+                return Err(Error::Conflict(why));
+            }
         }
+        Ok(())
     }
 
     /// Lays a dream's proposal (every edit not rejected) over the view, as
@@ -356,19 +360,12 @@ impl MemoryAccess for MemoryView {
         meta: &WriteMeta,
     ) -> Result<DocumentVersion> {
         let path = memory_path::normalize(path)?;
-        if content.len() > MAX_DOCUMENT_BYTES {
-            return Err(Error::Invalid(format!(
-                "{path} would be {} bytes; a memory document holds at most {MAX_DOCUMENT_BYTES} bytes — split it into several documents",
-                content.len()
-            )));
-        }
-        if !meta.allow_secrets {
-            if let Some(why) = crate::secrets::refusal(content) {
-                return Err(Error::Secret(format!("{path} was not saved: {why}")));
-            }
-        }
+        crate::store::memory::check_content(&path, content, meta)?;
         let current = self.read_document(store_id, &path)?.map(|(_, c)| c);
         Self::check_expected(&path, current.as_deref(), meta)?;
+        if current.is_none() {
+            self.check_new_path(store_id, &path, None)?;
+        }
         let op = if current.is_some() { VersionOp::Update } else { VersionOp::Create };
         self.set(store_id, &path, Some(content.to_string()));
         Ok(self.version(store_id, &path, op, Some(content), meta))
@@ -407,6 +404,7 @@ impl MemoryAccess for MemoryView {
                 "{to} already exists; pick another name or delete it first"
             )));
         }
+        self.check_new_path(store_id, &to, Some(&from))?;
         self.set(store_id, &from, None);
         self.set(store_id, &to, Some(content.clone()));
         Ok(self.version(store_id, &to, VersionOp::Rename, Some(&content), meta))
@@ -478,5 +476,46 @@ pub fn create_session(store: &Store, new: &crate::store::NewSession) -> Result<c
     match current_view().and_then(|v| v.gate_id().map(str::to_string)) {
         Some(gate_id) => store.create_eval_session(new, Some(&gate_id)),
         None => store.create_session(new),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::NewMemoryStore;
+
+    /// A view refuses what the store refuses, and the real store never
+    /// sees what the view accepts.
+    #[test]
+    fn a_view_keeps_the_store_rules_and_never_writes_the_store() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(Store::open(dir.path()).unwrap());
+        let id = store
+            .create_memory_store(&NewMemoryStore {
+                name: "notes".into(),
+                description: String::new(),
+                instructions: String::new(),
+                size_limit_bytes: None,
+            })
+            .unwrap()
+            .id;
+        let user = WriteMeta::user("test");
+        store.write_document(&id, "/memories/admin.md", "x\n", &user).unwrap();
+        let view = MemoryView::new(store.clone());
+        // A lookalike of an existing name (Cyrillic "а"), a secret, and too much text.
+        let lookalike = view.write_document(&id, "/memories/\u{0430}dmin.md", "y\n", &user);
+        assert!(matches!(lookalike, Err(Error::Conflict(_))), "{lookalike:?}");
+        let secret = view.write_document(&id, "/memories/k.md", "AWS key AKIAIOSFODNN7EXAMPLE\n", &user);
+        assert!(matches!(secret, Err(Error::Secret(_))), "{secret:?}");
+        let big = "a".repeat(crate::store::memory::MAX_DOCUMENT_BYTES + 1);
+        assert!(matches!(view.write_document(&id, "/memories/big.md", &big, &user), Err(Error::Invalid(_))));
+        // A stale write is refused; a fresh one lands in the view only.
+        let stale = WriteMeta::user("test").expecting("0".repeat(64));
+        assert!(matches!(view.write_document(&id, "/memories/admin.md", "z\n", &stale), Err(Error::Conflict(_))));
+        view.write_document(&id, "/memories/new.md", "kept in the view\n", &user).unwrap();
+        assert!(view.read_document(&id, "/memories/new.md").unwrap().is_some());
+        assert!(store.read_document(&id, "/memories/new.md").unwrap().is_none());
+        // Renaming a document to another case of its own name is allowed, as in the store.
+        view.rename_document(&id, "/memories/new.md", "/memories/New.md", &user).unwrap();
     }
 }

@@ -236,13 +236,14 @@ fn verdict(r: &GateReport) -> String {
             r.passed_before, r.passed_after
         ),
         // The review shows "held for review" as a badge: the sentence says why.
-        _ => {
-            let reason = r.held_reason().unwrap_or_default();
-            let reason = reason.strip_prefix("held for review: ").unwrap_or(&reason);
-            let mut out: String = reason.chars().take(1).flat_map(char::to_uppercase).collect();
-            out.push_str(reason.get(reason.chars().next().map_or(0, char::len_utf8)..).unwrap_or(""));
-            format!("{out}.")
-        }
+        _ => match r.hold_cause() {
+            Some(why) => {
+                let mut chars = why.chars();
+                let first: String = chars.next().into_iter().flat_map(char::to_uppercase).collect();
+                format!("{first}{}.", chars.as_str())
+            }
+            None => "The checks passed; apply the changes when you are ready.".into(),
+        },
     }
 }
 

@@ -79,24 +79,33 @@ impl GateReport {
     }
     /// Why the dream waits for the user, when it does.
     pub fn held_reason(&self) -> Option<String> {
+        if self.gate.status == "passed" && !self.applied() && self.gate.kind == "gate" {
+            return Some("the evaluation passed; apply it when you are ready".to_string());
+        }
+        self.hold_cause().map(|why| format!("held for review: {why}"))
+    }
+
+    /// What the gate found that keeps the dream from being applied, as a
+    /// clause ("the evaluation got worse — …"); `None` when nothing does.
+    pub fn hold_cause(&self) -> Option<String> {
         if self.applied() || self.gate.kind != "gate" {
             return None;
         }
-        Some(match self.gate.status.as_str() {
-            "regressed" if !self.regressions.is_empty() => format!(
-                "held for review: the evaluation got worse — {}",
+        match self.gate.status.as_str() {
+            "passed" => None,
+            "regressed" if !self.regressions.is_empty() => Some(format!(
+                "the evaluation got worse — {}",
                 self.regressions.join("; ")
-            ),
-            "regressed" => format!(
-                "held for review: the mean score fell from {:.2} to {:.2}, more than the tolerance of {:.2}",
+            )),
+            "regressed" => Some(format!(
+                "the mean score fell from {:.2} to {:.2}, more than the tolerance of {:.2}",
                 self.mean_before, self.mean_after, self.gate.settings.tolerance
-            ),
-            "passed" => "the evaluation passed; apply it when you are ready".to_string(),
-            _ => format!(
-                "held for review: the evaluation did not finish ({})",
+            )),
+            _ => Some(format!(
+                "the evaluation did not finish ({})",
                 self.gate.error.as_deref().unwrap_or(&self.gate.status)
-            ),
-        })
+            )),
+        }
     }
 }
 

@@ -214,10 +214,9 @@ struct DocParams {
 
 impl Api {
     pub fn new(runtime: Arc<Runtime>) -> Self {
+        // The start-up steps (starter rubrics among them) are
+        // `data_dir::open`'s, run once by whoever opened the folder.
         let (events, _) = broadcast::channel(1024);
-        // A new data folder shows the starter rubrics as examples; a
-        // failure here only means no examples.
-        let _ = crate::runtime::outcome_loop::seed_starter_rubrics(runtime.store());
         Api {
             store: runtime.store().clone(),
             dreamer: Arc::new(crate::eval::dreamer(runtime.clone())),

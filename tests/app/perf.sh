@@ -10,7 +10,8 @@
 #     The difference is what Reverie itself costs.
 # Each run gets a fresh data folder and WebKit profile, as on first launch;
 # app and floor runs alternate, so load on the machine hits both alike.
-# PERF_KEEP_SMAPS=DIR keeps each measured process's /proc/PID/smaps there.
+# PERF_KEEP_SMAPS=DIR keeps each measured process's /proc/PID/smaps there;
+# PERF_IDLE=SECONDS sets how long each sits idle first (default 5).
 # Usage: tests/app/perf.sh [BINARY] [RUNS]   (default: release build if
 # present, else debug; build with --features custom-protocol, and the floor
 # with --example blank_window)
@@ -31,7 +32,7 @@ if [[ ${1:-} != --inside ]]; then
 fi
 
 runs=$PERF_RUNS
-idle_seconds=5
+idle_seconds=${PERF_IDLE:-5}
 echo "binary: $PERF_BIN ($(du -h "$PERF_BIN" | cut -f1)), floor: $PERF_FLOOR, $runs runs each, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 
 descendants() {

@@ -7,7 +7,9 @@
 #     it has sat idle: summed RSS (double-counts shared pages) and summed PSS;
 #   - the same for the floor beneath it, in the same run: a Tauri window
 #     showing one line of text (example `blank_window`), nothing of Reverie.
-#     The difference is what Reverie itself costs.
+#     The difference is what Reverie itself costs (target: at most +30 MB
+#     PSS), split into the page (WebKit's web process), the program and
+#     WebKit's network process.
 # Each run gets a fresh data folder and WebKit profile, as on first launch;
 # app and floor runs alternate, so load on the machine hits both alike.
 # PERF_KEEP_SMAPS=DIR keeps each measured process's /proc/PID/smaps there;
@@ -24,7 +26,7 @@ if [[ ${1:-} != --inside ]]; then
     bin=$root/target/release/reverie-app
     [[ -x $bin ]] || bin=$root/target/debug/reverie-app
   fi
-  [[ -x $bin ]] || { echo "no app binary at $bin: cargo build -p reverie-app --features custom-protocol"; exit 1; }
+  [[ -x $bin ]] || { echo "no app binary at $bin: bash scripts/package.sh builds it (cargo build --release --locked -p reverie-app -p reverie-cli --features reverie-app/custom-protocol)"; exit 1; }
   floor=$(dirname "$bin")/examples/blank_window
   [[ -x $floor ]] || { echo "no floor binary at $floor: cargo build --release -p reverie-app -p reverie-cli --features reverie-app/custom-protocol --example blank_window (the same packages, features and profile as the app, so nothing else compiles)"; exit 1; }
   export PERF_BIN=$bin PERF_FLOOR=$floor PERF_RUNS=${2:-5}
@@ -77,6 +79,18 @@ launch() {
     pss=$(kib_field Pss "${rollups[@]}")
     pss_anon=$(kib_field Pss_Anon "${rollups[@]}")
     pss_file=$(kib_field Pss_File "${rollups[@]}")
+    # Each kind of process apart: the program itself, WebKit's web process
+    # (the page) and its network process.
+    local comm
+    own_pss=0 web_pss=0 net_pss=0
+    for p in "${pids[@]}"; do
+      comm=$(cat "/proc/$p/comm" 2>/dev/null || true)
+      case $comm in
+        WebKitWebProces*) web_pss=$(( web_pss + $(kib_field Pss "/proc/$p/smaps_rollup") )) ;;
+        WebKitNetworkPr*) net_pss=$(( net_pss + $(kib_field Pss "/proc/$p/smaps_rollup") )) ;;
+        *) own_pss=$(( own_pss + $(kib_field Pss "/proc/$p/smaps_rollup") )) ;;
+      esac
+    done
     names=$(for p in "${pids[@]}"; do cat "/proc/$p/comm" 2>/dev/null; done | sort | uniq -c | awk '{printf "%s%s x%s", sep, $2, $1; sep=", "}')
     # Per process: the app's own process, WebKit's web and network processes.
     per_process=$(for p in "${pids[@]}"; do
@@ -109,7 +123,10 @@ for run in $(seq 1 "$runs"); do
   (( run == runs )) && last=memory
   launch "$PERF_FLOOR" "$last"
   floor_visible_ms+=("$visible") floor_painted_ms+=("$painted")
-  if [[ -n $last ]]; then floor_pss=$pss floor_rss=$rss floor_anon=$pss_anon floor_file=$pss_file floor_per_process=$per_process; fi
+  if [[ -n $last ]]; then
+    floor_pss=$pss floor_rss=$rss floor_anon=$pss_anon floor_file=$pss_file floor_per_process=$per_process
+    floor_own=$own_pss floor_web=$web_pss floor_net=$net_pss
+  fi
   launch "$PERF_BIN" "$last"
   visible_ms+=("$visible") painted_ms+=("$painted")
   echo "run $run: app window visible after ${visible} ms, UI painted after ~${painted} ms (floor: ${floor_visible_ms[-1]} / ${floor_painted_ms[-1]} ms)"
@@ -118,9 +135,11 @@ done
 median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : int((v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
 minmax() { printf '%s\n' "$@" | sort -n | sed -n '1p;$p' | paste -sd- -; }
 mb() { echo $(( $1 / 1024 )); }
+# A difference in KiB as signed MB with one decimal.
+delta() { awk -v k="$1" 'BEGIN { printf "%+.1f", k / 1024 }'; }
 echo "cold start, launch to window visible: median $(median "${visible_ms[@]}") ms (range $(minmax "${visible_ms[@]}") ms) — target < 1500 ms; floor $(median "${floor_visible_ms[@]}") ms"
 echo "cold start, launch to UI painted:     median $(median "${painted_ms[@]}") ms (range $(minmax "${painted_ms[@]}") ms); floor (one line of text) $(median "${floor_painted_ms[@]}") ms"
-echo "idle memory after ${idle_seconds} s ($names): PSS $(mb "$pss") MB, RSS sum $(mb "$rss") MB — target < 150 MB"
+echo "idle memory after ${idle_seconds} s ($names): PSS $(mb "$pss") MB, RSS sum $(mb "$rss") MB (the whole app, WebKit included)"
 # Where it goes: heap and stacks, against mapped code (mostly WebKitGTK's
 # libraries, shared with every other WebKit app on the machine).
 echo "  of the PSS: anonymous (heaps, JS) $(mb "$pss_anon") MB, file-backed (binaries and libraries) $(mb "$pss_file") MB"
@@ -128,4 +147,6 @@ echo "  by process: $per_process"
 echo "  largest file-backed mappings: $top_files"
 echo "idle memory of the floor (a blank Tauri window, same run): PSS $(mb "$floor_pss") MB (anonymous $(mb "$floor_anon"), file-backed $(mb "$floor_file")), RSS sum $(mb "$floor_rss") MB"
 echo "  by process: $floor_per_process"
-echo "  Reverie's own share: PSS +$(mb $(( pss - floor_pss ))) MB (anonymous +$(mb $(( pss_anon - floor_anon ))), file-backed +$(mb $(( pss_file - floor_file ))))"
+echo "Reverie's own share: PSS $(delta $(( pss - floor_pss ))) MB — target ≤ +30 MB"
+echo "  anonymous $(delta $(( pss_anon - floor_anon ))), file-backed $(delta $(( pss_file - floor_file )));" \
+  "the page (web process) $(delta $(( web_pss - floor_web ))), the program $(delta $(( own_pss - floor_own ))), network process $(delta $(( net_pss - floor_net )))"

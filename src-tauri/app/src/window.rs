@@ -33,15 +33,16 @@ pub fn choose_linux_renderer() {
     }
 }
 
-/// On Linux, keeps WebKit's JavaScript engine to its first two tiers (the
-/// interpreter and the baseline compiler) and compiles on the page's own
-/// thread: the optimising compilers and their worker thread hold ~4 MB
-/// (PSS) of an idle window (`tests/app/perf.sh`), and nothing in Reverie's
-/// UI runs hot enough to need them. A variable the user set wins. Must run
+/// On Linux, runs the page's JavaScript in WebKit's interpreter, with no
+/// compiler: the compilers and what they keep hold ~6 MB (PSS) of an idle
+/// window (`tests/app/perf.sh`), and the UI's heaviest screens open as fast
+/// without them (`tests/app/screens.sh` times them both ways). Should the
+/// user turn the compilers back on (`JSC_useJIT=true`), the optimising tiers
+/// and their worker thread stay off. A variable the user set wins. Must run
 /// before any thread starts (the web process inherits the environment).
 pub fn lighter_javascript() {
     #[cfg(target_os = "linux")]
-    for name in ["JSC_useDFGJIT", "JSC_useConcurrentJIT"] {
+    for name in ["JSC_useJIT", "JSC_useDFGJIT", "JSC_useConcurrentJIT"] {
         if std::env::var_os(name).is_none() {
             // SAFETY: called first thing in `main`, while no other thread
             // exists to read the environment concurrently.

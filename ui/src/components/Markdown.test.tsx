@@ -1,13 +1,13 @@
 // Answers render as Markdown, and nothing in them can run or load.
-import { render } from '@testing-library/react'
+import { render, waitFor } from '@testing-library/react'
 import { describe, expect, test } from 'vitest'
 import { renderMarkdown } from '../state/markdown'
 import { Markdown } from './Markdown'
 
 describe('Markdown', () => {
-  test('headings, lists, emphasis and code render as elements', () => {
+  test('headings, lists, emphasis and code render as elements', async () => {
     const { container } = render(<Markdown text={'# Plan\n\n- **one**\n- `two`\n\n```\nx = 1\n```'} />)
-    expect(container.querySelector('h1')).toHaveTextContent('Plan')
+    await waitFor(() => expect(container.querySelector('h1')).toHaveTextContent('Plan'))
     expect(container.querySelectorAll('li')).toHaveLength(2)
     expect(container.querySelector('strong')).toHaveTextContent('one')
     expect(container.querySelector('pre code')).toHaveTextContent('x = 1')

@@ -6,12 +6,8 @@
 // (No WebDriver screenshot: WebKit can return a frame older than the DOM it
 // just reported; window.sh captures the X window instead.)
 // Usage: node tests/app/webdriver.mjs PATH_TO_APP_BINARY
-import { spawn } from 'node:child_process'
-import { existsSync } from 'node:fs'
-import net from 'node:net'
-import os from 'node:os'
-import path from 'node:path'
-import { Builder, By } from 'selenium-webdriver'
+import { By } from 'selenium-webdriver'
+import { startApp } from './tauri-driver.mjs'
 
 const [application] = process.argv.slice(2)
 if (!application) {
@@ -19,53 +15,11 @@ if (!application) {
   process.exit(2)
 }
 const SCREENS = ['Agents', 'Sessions', 'Memory', 'Dreams', 'Rubrics', 'Settings']
-const installed = path.join(os.homedir(), '.cargo/bin/tauri-driver')
-const driverBin = process.env.TAURI_DRIVER ?? (existsSync(installed) ? installed : 'tauri-driver')
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address()
-      server.close(() => resolve(port))
-    })
-    server.on('error', reject)
-  })
-}
-
-async function waitForPort(port, child, timeoutMs = 15000) {
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`tauri-driver exited with ${child.exitCode}`)
-    const open = await new Promise((resolve) => {
-      const socket = net.connect(port, '127.0.0.1', () => resolve(socket.end() && true))
-      socket.on('error', () => resolve(false))
-    })
-    if (open) return
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-  throw new Error(`tauri-driver did not listen on ${port} within ${timeoutMs} ms`)
-}
-
-const port = await freePort()
-const nativePort = await freePort()
-const tauriDriver = spawn(
-  driverBin,
-  ['--port', String(port), '--native-port', String(nativePort), '--native-driver', '/usr/bin/WebKitWebDriver'],
-  { stdio: ['ignore', 'inherit', 'inherit'] },
-)
-tauriDriver.on('error', (error) => {
-  console.error(`cannot start tauri-driver (${error.message}): cargo install tauri-driver --version ^2 --locked`)
-  process.exit(1)
-})
-
 let driver
+let tauriDriver
 let failure
 try {
-  await waitForPort(port, tauriDriver)
-  driver = await new Builder()
-    .usingServer(`http://127.0.0.1:${port}/`)
-    .withCapabilities({ browserName: 'wry', 'tauri:options': { application } })
-    .build()
+  ;({ driver, tauriDriver } = await startApp(application))
 
   // React re-renders while a screen settles, so a node found a moment ago
   // can be replaced ("stale" or "not found"): every step finds its nodes
@@ -118,7 +72,7 @@ try {
   failure = error
 } finally {
   await driver?.quit().catch(() => {})
-  tauriDriver.kill()
+  tauriDriver?.kill()
 }
 if (failure) {
   console.error(`webdriver: ${failure.message}`)

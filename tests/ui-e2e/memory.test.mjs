@@ -1,7 +1,8 @@
 // The memory store editor in the real UI against `reverie serve`: edit a
 // document and restore an old version, a save that meets a change made
-// underneath, search, pin, create, rename, delete with undo, the folder
-// mirror, and a keyboard-only walk through the editor. axe on every screen,
+// underneath, a long document scrolled with the wheel, search, pin, create,
+// rename, delete with undo, the folder mirror, and a keyboard-only walk
+// through the editor. axe on every screen,
 // light and dark, screenshots into tests/artifacts/ui-e2e.
 // Needs target/debug/reverie, target/debug/fake-model-server and ui/dist.
 import assert from 'node:assert/strict'
@@ -90,6 +91,34 @@ describe('Memory store editor', () => {
     assert.equal(redacted[2].content, ORIGINAL)
     assert.deepEqual(errors, [])
     await context.close()
+  })
+
+  test('a long document scrolls inside the editor, with its styles applied under the app\'s security policy', async () => {
+    // CodeMirror adds its layout as a <style> element at run time; a policy
+    // that refuses it leaves the editor unstyled and a long text unreachable.
+    const lines = Array.from({ length: 400 }, (_, i) => `Line ${i + 1}: the user prefers short answers.`)
+    await api('memory.write', { store: 'writer', path: '/memories/long.md', content: `${lines.join('\n')}\n` })
+    const { page, context, errors } = await openPage(browser)
+    await page.goto(at('memory'))
+    await page.getByRole('navigation', { name: 'Documents' }).getByRole('button', { name: /long\.md/ }).click()
+    await page.getByRole('textbox', { name: 'Text of /memories/long.md' }).waitFor()
+    const layout = await page.evaluate(() => {
+      const style = (selector) => getComputedStyle(document.querySelector(selector))
+      const scroller = document.querySelector('.cm-scroller')
+      return { editor: style('.cm-editor').display, scroller: style('.cm-scroller').overflowY, taller: scroller.scrollHeight > scroller.clientHeight }
+    })
+    assert.deepEqual(layout, { editor: 'flex', scroller: 'auto', taller: true })
+    const last = page.locator('.cm-line', { hasText: 'Line 400:' })
+    assert.equal(await last.count(), 0, 'the end is out of view at first')
+    // The mouse wheel over the text reaches the end.
+    await page.locator('.cm-content').hover()
+    for (let i = 0; i < 40 && (await last.count()) === 0; i++) await page.mouse.wheel(0, 2000)
+    await last.waitFor()
+    assert.ok(await last.isVisible())
+    assert.deepEqual(errors, [])
+    await context.close()
+    // The tests after this one count the store's documents.
+    await api('memory.delete', { store: 'writer', path: '/memories/long.md' })
   })
 
   test('a save that meets a change made underneath shows both and keeps mine on request', async () => {

@@ -10,6 +10,10 @@ bash scripts/setup.sh || exit 1
 
 export CARGO_TERM_COLOR=never
 mkdir -p tests/artifacts
+# The user's own dream timers, before any test runs: a test that schedules
+# dreams must install them in a folder of its own (checked at the end).
+user_timers=${XDG_CONFIG_HOME:-$HOME/.config}/systemd/user
+timers_before=$(ls "$user_timers" 2>/dev/null | grep '^reverie-dreams-' || true)
 passed=0
 failed=0
 failures=()
@@ -67,6 +71,15 @@ step "UI in a real browser (Playwright, Debian chromium)" in_keyring_session bas
 step "The real app window under Xvfb (screenshot + WebDriver)" \
   env REVERIE_APP_BIN="$PWD/target/release/reverie-app" bash tests/app/window.sh --no-build
 step "The installed packages (apt install, start, second launch, remove; AppImage)" bash tests/app/install.sh
+untouched_timers() {
+  local after
+  after=$(ls "$user_timers" 2>/dev/null | grep '^reverie-dreams-' || true)
+  [[ $after == "$timers_before" ]] && return 0
+  echo "A test wrote dream timers into the user's own $user_timers:"
+  comm -13 <(echo "$timers_before") <(echo "$after")
+  return 1
+}
+step "No test touched the user's own dream timers" untouched_timers
 
 printf '\n%s passed, %s failed\n' "$passed" "$failed"
 if [ "$failed" -gt 0 ]; then

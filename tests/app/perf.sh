@@ -13,7 +13,9 @@
 # Each run gets a fresh data folder and WebKit profile, as on first launch;
 # app and floor runs alternate, so load on the machine hits both alike.
 # PERF_KEEP_SMAPS=DIR keeps each measured process's /proc/PID/smaps there;
-# PERF_IDLE=SECONDS sets how long each sits idle first (default 5).
+# PERF_IDLE=SECONDS sets how long each sits idle first (default 5);
+# PERF_DATA=DIR starts the app on a copy of that data folder instead of an
+# empty one (the first launch).
 # Usage: tests/app/perf.sh [BINARY] [RUNS]   (default: release build if
 # present, else debug; build with --features custom-protocol, and the floor
 # with --example blank_window)
@@ -52,6 +54,7 @@ launch() {
   scratch=$(mktemp -d)
   export REVERIE_DATA_DIR=$scratch/data XDG_DATA_HOME=$scratch/xdg-data \
     XDG_CACHE_HOME=$scratch/xdg-cache XDG_CONFIG_HOME=$scratch/xdg-config
+  [[ -n ${PERF_DATA:-} && $bin == "$PERF_BIN" ]] && cp -r "$PERF_DATA" "$REVERIE_DATA_DIR"
   start=$(date +%s%N)
   "$bin" >"$scratch/app.log" 2>&1 &
   pid=$!

@@ -34,6 +34,8 @@ fn command(data: &Path, url: &str, args: &[&str]) -> Command {
         .env_remove("REVERIE_DATA_DIR")
         .env("ANTHROPIC_BASE_URL", url)
         .env("ANTHROPIC_API_KEY", "sk-ant-test-key")
+        // `dream schedule` installs the OS timer: this test's own, never the user's.
+        .envs(cli::isolated_os_schedule(&cli::shared_scratch()))
         .stdout(closed_pipe())
         .stderr(Stdio::piped());
     cmd

@@ -20,8 +20,9 @@ fn main() {
 /// (`tests/app/perf.sh`). `startup-order.txt` lists those functions
 /// (`scripts/startup-order.sh` regenerates it); names it lists that this
 /// build lacks are skipped, so a stale list costs memory, never a build.
-/// Only where Rust links with LLD (x86-64 Linux, Rust 1.90 and later): the
-/// option is LLD's.
+/// Only where Rust links with its own LLD (x86-64 Linux, Rust 1.90 and
+/// later): the option is LLD's, so a linker chosen in Cargo's settings or
+/// the Rust flags goes without it.
 ///
 /// The symbol table is stripped here rather than by the profile's `strip`,
 /// which would also rename every function (it is part of the crate's build
@@ -38,7 +39,11 @@ fn startup_layout() {
     if target.contains("-linux-") && std::env::var_os("REVERIE_KEEP_SYMBOLS").is_none() {
         println!("cargo:rustc-link-arg-bin=reverie-app=-Wl,--strip-all");
     }
-    if target != "x86_64-unknown-linux-gnu" {
+    let flags = std::env::var("CARGO_ENCODED_RUSTFLAGS").unwrap_or_default();
+    let own_linker = std::env::var_os("RUSTC_LINKER").is_some()
+        || flags.contains("linker")
+        || flags.contains("fuse-ld");
+    if target != "x86_64-unknown-linux-gnu" || own_linker {
         return;
     }
     let Ok(dir) = std::env::var("CARGO_MANIFEST_DIR") else {

@@ -1,11 +1,14 @@
 import { render, screen, waitFor, within } from '@testing-library/react'
 import userEvent from '@testing-library/user-event'
-import { createMemoryRouter, RouterProvider } from 'react-router'
+import { Router } from 'wouter'
 import { describe, expect, test } from 'vitest'
 import { routes } from './App'
+import { testLocation } from './test/renderRouted'
 
 function renderAt(path: string) {
-  return render(<RouterProvider router={createMemoryRouter(routes, { initialEntries: [path] })} />)
+  return render(
+    <Router hook={testLocation(path).hook}>{routes}</Router>,
+  )
 }
 
 const SCREENS = ['Agents', 'Sessions', 'Memory', 'Dreams', 'Rubrics', 'Settings']

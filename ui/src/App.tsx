@@ -1,8 +1,9 @@
 /**
  * Routes: every screen of the route table (routes.ts), inside the shell
- * unless it is full-window; "/" opens Agents. A data router
- * (`createHashRouter(routes)` in main.tsx), so a screen with unsaved changes
- * can hold navigation until the user decides.
+ * unless it is full-window; "/" opens Agents. Rendered inside a wouter
+ * `Router` on the app's location hook (main.tsx, state/router.ts), through
+ * which a screen with unsaved changes can hold navigation until the user
+ * decides.
  *
  * Each screen's code loads on first visit: opening one screen (or a deep
  * link) parses only the code that screen needs. A screen whose code is
@@ -11,7 +12,7 @@
  * screen that is ready should never pay.
  */
 import { createElement, lazy, Suspense } from 'react'
-import { createRoutesFromElements, Navigate, Route } from 'react-router'
+import { Redirect, Route, Switch } from 'wouter'
 import { Shell } from './components/Shell'
 import { NotFoundPage } from './pages/NotFoundPage'
 import { HOME, matchScreen, pathOf, screens, type PageComponent, type Screen } from './routes'
@@ -43,18 +44,35 @@ function routeTo(screen: Screen) {
   ) : (
     <Page />
   )
-  return <Route key={screen.path} path={screen.path} element={element} />
+  return (
+    <Route key={screen.path} path={screen.path}>
+      {element}
+    </Route>
+  )
 }
 
-export const routes = createRoutesFromElements(
-  <>
-    <Route element={<Shell />}>
-      <Route index element={<Navigate to={HOME} replace />} />
-      {screens.filter((screen) => !screen.fullWindow).map(routeTo)}
-      <Route path="*" element={<NotFoundPage />} />
+/**
+ * Every address, to render inside a `Router` (main.tsx; tests use an
+ * in-memory location): full-window screens alone, the rest in the shell,
+ * which stays mounted from one screen to the next.
+ */
+export const routes = (
+  <Switch>
+    <Route path="/">
+      <Redirect to={HOME} replace />
     </Route>
     {screens.filter((screen) => screen.fullWindow).map(routeTo)}
-  </>,
+    <Route>
+      <Shell>
+        <Switch>
+          {screens.filter((screen) => !screen.fullWindow).map(routeTo)}
+          <Route>
+            <NotFoundPage />
+          </Route>
+        </Switch>
+      </Shell>
+    </Route>
+  </Switch>
 )
 
 /**

@@ -1,12 +1,13 @@
 /**
- * The app, started by boot.ts. Hash routing keeps every address served by
- * the one index.html (inside Tauri and from any static server) and keeps
- * `?bridge=` in place.
+ * The app, started by boot.ts. Hash routing (state/router.ts) keeps every
+ * address served by the one index.html (inside Tauri and from any static
+ * server) and keeps `?bridge=` in place.
  */
 import { StrictMode } from 'react'
 import { createRoot } from 'react-dom/client'
-import { createHashRouter, RouterProvider } from 'react-router'
+import { Router } from 'wouter'
 import { routes, screenReadyFor } from './App'
+import { useHashLocation } from './state/router'
 import { applyTheme } from './state/theme'
 import './styles/tokens.css'
 import './styles/base.css'
@@ -15,11 +16,10 @@ import './styles/forms.css'
 
 applyTheme()
 
-const router = createHashRouter(routes)
 const render = () =>
   createRoot(document.getElementById('root')!).render(
     <StrictMode>
-      <RouterProvider router={router} />
+      <Router hook={useHashLocation}>{routes}</Router>
     </StrictMode>,
   )
 

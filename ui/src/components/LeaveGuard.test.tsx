@@ -1,8 +1,9 @@
 import { render, screen } from '@testing-library/react'
 import userEvent from '@testing-library/user-event'
 import { useState } from 'react'
-import { createMemoryRouter, Link, RouterProvider } from 'react-router'
+import { Link, Route, Router, Switch } from 'wouter'
 import { describe, expect, test } from 'vitest'
+import { testLocation } from '../test/renderRouted'
 import { LeaveGuard } from './LeaveGuard'
 
 function Editor() {
@@ -21,28 +22,33 @@ function Editor() {
 }
 
 function renderEditor() {
-  const router = createMemoryRouter(
-    [
-      { path: '/', element: <Editor /> },
-      { path: '/elsewhere', element: <h1>Elsewhere</h1> },
-    ],
-    { initialEntries: ['/'] },
+  const location = testLocation('/')
+  render(
+    <Router hook={location.hook}>
+      <Switch>
+        <Route path="/">
+          <Editor />
+        </Route>
+        <Route path="/elsewhere">
+          <h1>Elsewhere</h1>
+        </Route>
+      </Switch>
+    </Router>,
   )
-  render(<RouterProvider router={router} />)
-  return router
+  return location
 }
 
 describe('leaving unsaved changes', () => {
   test('nothing typed: a link just goes', async () => {
     const user = userEvent.setup()
-    const router = renderEditor()
+    const location = renderEditor()
     await user.click(screen.getByRole('link', { name: 'Elsewhere' }))
-    expect(router.state.location.pathname).toBe('/elsewhere')
+    expect(location.path()).toBe('/elsewhere')
   })
 
   test('with changes the move waits for an answer: Stay keeps them, Leave goes', async () => {
     const user = userEvent.setup()
-    const router = renderEditor()
+    const location = renderEditor()
     await user.type(screen.getByLabelText('Text'), 'half a thought')
     await user.click(screen.getByRole('link', { name: 'Elsewhere' }))
     const dialog = await screen.findByRole('alertdialog', { name: 'Leave without saving?' })
@@ -55,16 +61,16 @@ describe('leaving unsaved changes', () => {
 
     await user.click(screen.getByRole('button', { name: 'Stay' }))
     expect(screen.queryByRole('alertdialog')).not.toBeInTheDocument()
-    expect(router.state.location.pathname).toBe('/')
+    expect(location.path()).toBe('/')
     expect(screen.getByLabelText('Text')).toHaveValue('half a thought')
 
     await user.click(screen.getByRole('link', { name: 'Elsewhere' }))
     await user.keyboard('{Escape}')
-    expect(router.state.location.pathname).toBe('/')
+    expect(location.path()).toBe('/')
 
     await user.click(screen.getByRole('link', { name: 'Elsewhere' }))
     await user.click(await screen.findByRole('button', { name: 'Leave without saving' }))
     expect(await screen.findByRole('heading', { name: 'Elsewhere' })).toBeInTheDocument()
-    expect(router.state.location.pathname).toBe('/elsewhere')
+    expect(location.path()).toBe('/elsewhere')
   })
 })

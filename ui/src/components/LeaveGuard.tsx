@@ -6,14 +6,13 @@
  * opening another memory document.
  */
 import { useEffect, useId, useRef, useState } from 'react'
-import { useBlocker } from 'react-router'
+import { useBlocker } from '../state/router'
 
 export function LeaveGuard({ when, what }: { when: boolean; what: string }) {
   // Only a move to another screen is held; query or hash changes on the
   // same screen (a filter, a selected document) are the screen's own.
-  const blocker = useBlocker(
-    ({ currentLocation, nextLocation }) => when && currentLocation.pathname !== nextLocation.pathname,
-  )
+  // Back/forward are held too (state/router.ts undoes the move while asking).
+  const blocker = useBlocker(({ from, to }) => when && from !== to)
 
   useEffect(() => {
     if (!when) return

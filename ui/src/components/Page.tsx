@@ -4,7 +4,7 @@
  * Tab starts in the content.
  */
 import { useEffect, useRef, type ReactNode } from 'react'
-import { useLocation } from 'react-router'
+import { useLocationKey } from '../state/router'
 
 interface PageProps {
   title: string
@@ -14,13 +14,13 @@ interface PageProps {
 
 export function Page({ title, description, children }: PageProps) {
   const heading = useRef<HTMLHeadingElement>(null)
-  const location = useLocation()
+  const key = useLocationKey()
 
   useEffect(() => {
     document.title = `${title} · Reverie`
     // The first screen shown at launch keeps focus where the browser put it.
-    if (location.key !== 'default') heading.current?.focus()
-  }, [title, location.key])
+    if (key !== 'default') heading.current?.focus()
+  }, [title, key])
 
   return (
     <div className="page">

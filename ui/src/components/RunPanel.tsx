@@ -8,7 +8,7 @@
  * run at a time for the panel; it never shows events of another session.
  */
 import { useEffect, useId, useRef, useState, type FormEvent, type KeyboardEvent } from 'react'
-import { Link } from 'react-router'
+import { Link } from 'wouter'
 import { ApiError, call, subscribe, type ApiEvent } from '../api'
 import { applyEvent, emptyRun, headline, RESULT_LABEL, type Attempt, type RunView } from '../state/runView'
 import { Markdown } from './Markdown'

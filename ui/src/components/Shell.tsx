@@ -1,9 +1,8 @@
 /** The app's frame: skip link, sidebar, and the current screen in <main>. */
-import { Suspense, type MouseEvent } from 'react'
-import { Outlet } from 'react-router'
+import { Suspense, type MouseEvent, type ReactNode } from 'react'
 import { Sidebar } from './Sidebar'
 
-export function Shell() {
+export function Shell({ children }: { children: ReactNode }) {
   return (
     <>
       <a className="skip-link" href="#main" onClick={skipToMain}>
@@ -14,7 +13,7 @@ export function Shell() {
         <main id="main" className="main" tabIndex={-1}>
           {/* A screen's code loads on first visit (a few ms); the frame stays. */}
           <Suspense fallback={<p className="muted page-loading">Loading…</p>}>
-            <Outlet />
+            {children}
           </Suspense>
         </main>
       </div>

@@ -4,7 +4,7 @@
  * leaves the list. It owns that navigation, not what the screens show.
  */
 import type { KeyboardEvent } from 'react'
-import { NavLink } from 'react-router'
+import { Link, useLocation } from 'wouter'
 import { sidebarScreens } from '../routes'
 import { BrandMark } from './BrandMark'
 import * as icons from './icons'
@@ -26,6 +26,12 @@ function moveFocus(event: KeyboardEvent<HTMLUListElement>) {
 }
 
 export function Sidebar() {
+  const [at] = useLocation()
+  // A screen's link is current on the screen and below it (`/agents/x` → Agents).
+  const current = (path: string) => {
+    const here = at.toLowerCase()
+    return here === path || here.startsWith(`${path}/`)
+  }
   return (
     <header className="sidebar">
       <div className="brand">
@@ -38,10 +44,10 @@ export function Sidebar() {
             const Icon = icons[icon]
             return (
               <li key={path}>
-                <NavLink to={path} className="nav-link">
+                <Link to={path} className="nav-link" aria-current={current(path) ? 'page' : undefined}>
                   <Icon />
                   <span>{title}</span>
-                </NavLink>
+                </Link>
               </li>
             )
           })}

@@ -6,7 +6,8 @@
  * dream schedule comes back as one sentence) and keeps the agent.
  */
 import { useEffect, useId, useRef, useState, type FormEvent } from 'react'
-import { Link, useNavigate, useParams } from 'react-router'
+import { Link, useLocation } from 'wouter'
+import { useParams } from '../state/router'
 import { ApiError, call, type Agent } from '../api'
 import { changes, draftFrom, isDirty, parseLimits, toggleTool, TOOLS, type AgentDraft } from '../state/agentDraft'
 import { useCall } from '../state/useCall'
@@ -88,7 +89,7 @@ function Editor({
   setAgent: (a: Agent) => void
 }) {
   const ids = useId()
-  const navigate = useNavigate()
+  const [, navigate] = useLocation()
   const rubrics = useCall('rubrics.list', {})
   const [saving, setSaving] = useState(false)
   const [note, setNote] = useState<{ ok: boolean; text: string }>()

@@ -1,7 +1,7 @@
 // The Agents screen end to end in the page: New agent → the list asks again → the run panel opens.
 import { render, screen } from '@testing-library/react'
 import userEvent from '@testing-library/user-event'
-import { MemoryRouter } from 'react-router'
+import { MemoryRouter } from '../test/MemoryRouter'
 import { afterEach, beforeEach, expect, test } from 'vitest'
 import { startBridgeServer, type BridgeServer } from '../test/bridgeServer'
 import { AgentsPage } from './AgentsPage'

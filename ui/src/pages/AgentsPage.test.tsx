@@ -3,7 +3,7 @@
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { render, screen } from '@testing-library/react'
-import { MemoryRouter } from 'react-router'
+import { MemoryRouter } from '../test/MemoryRouter'
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
 import { bridgeTransport, setTransport } from '../api'
 import { AgentsPage } from './AgentsPage'

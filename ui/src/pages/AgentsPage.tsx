@@ -5,7 +5,7 @@
  * onboarding instead.
  */
 import { useState } from 'react'
-import { Link, Navigate, useNavigate } from 'react-router'
+import { Link, Redirect, useLocation } from 'wouter'
 import { CallError } from '../components/CallError'
 import { EmptyState } from '../components/EmptyState'
 import { NewAgentForm } from '../components/NewAgentForm'
@@ -29,7 +29,7 @@ export function AgentsPage() {
   const [creating, setCreating] = useState(false)
   const [selected, setSelected] = useState<string>()
   const [newButton, returnFocusToNew] = useReturnFocus(creating)
-  const navigate = useNavigate()
+  const [, navigate] = useLocation()
 
   // Only when the engine answered every question: an error never sends anyone to onboarding.
   if (
@@ -41,7 +41,7 @@ export function AgentsPage() {
       loadProgress(),
     )
   ) {
-    return <Navigate to="/welcome" replace />
+    return <Redirect to="/welcome" replace />
   }
 
   const startSetup = () => {

@@ -5,7 +5,7 @@
  * open dream lives in the address (`?dream=…`).
  */
 import { useCallback, useEffect, useState, type KeyboardEvent } from 'react'
-import { useSearchParams } from 'react-router'
+import { useSearchParams } from 'wouter'
 import { ApiError, call, subscribe, type DreamListItem } from '../api'
 import { CallError } from '../components/CallError'
 import { EmptyState } from '../components/EmptyState'

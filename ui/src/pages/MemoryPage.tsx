@@ -7,7 +7,7 @@
  * for who wrote each line of a version), so links land on them.
  */
 import { useCallback, useEffect, useRef, useState } from 'react'
-import { useSearchParams } from 'react-router'
+import { useSearchParams } from 'wouter'
 import { ApiError, call, subscribe, type MemoryDocument, type SearchHit } from '../api'
 import { CallError } from '../components/CallError'
 import { EmptyState } from '../components/EmptyState'

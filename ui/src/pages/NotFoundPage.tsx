@@ -1,5 +1,5 @@
 /** Shown for an address no screen owns, with the way back. */
-import { Link } from 'react-router'
+import { Link } from 'wouter'
 import { EmptyState } from '../components/EmptyState'
 import { Page } from '../components/Page'
 import { CompassIcon } from '../components/icons'

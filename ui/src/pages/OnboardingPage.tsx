@@ -6,7 +6,7 @@
  * step's heading so keyboard and screen-reader users land in the new step.
  */
 import { useEffect, useRef, useState } from 'react'
-import { useNavigate } from 'react-router'
+import { useLocation } from 'wouter'
 import type { ProviderKind } from '../api'
 import { loadProgress, resumeAt, saveProgress, type Progress, type Step } from '../state/onboarding'
 import { useCall } from '../state/useCall'
@@ -35,7 +35,7 @@ const STEPS: { step: Step; title: string; lead: string }[] = [
 ]
 
 export function OnboardingPage() {
-  const navigate = useNavigate()
+  const [, navigate] = useLocation()
   const agents = useCall('agents.list', {})
   const anthropic = useCall('keys.status', { provider: 'anthropic' })
   const openaiUrl = useCall('settings.get', { key: 'provider.openai.base_url' })

@@ -12,7 +12,8 @@
 import { sessionBadge } from '../state/sessionBadge'
 import { useVirtualizer } from '@tanstack/react-virtual'
 import { useCallback, useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react'
-import { Link, useLocation, useParams } from 'react-router'
+import { Link } from 'wouter'
+import { useLocationState, useParams } from '../state/router'
 import { ApiError, call, type SessionDetail, type TimelineMarks, type TimelinePage } from '../api'
 import { download } from '../state/download'
 import { callOrTake } from '../state/prefetch'
@@ -56,7 +57,7 @@ export function SessionTimelinePage() {
   first.promise.catch(() => {})
   const detail = useCall('sessions.get', { id })
   // Arrived from a dream's proposal: the way back leads there.
-  const state = useLocation().state as { back?: string; backLabel?: string } | null
+  const state = useLocationState() as { back?: string; backLabel?: string } | null
   const back = typeof state?.back === 'string' ? { back: state.back, backLabel: state.backLabel } : undefined
   const title =
     detail.status === 'ok' ? firstLine(detail.data.session.task, 80) || 'Session' : 'Session'

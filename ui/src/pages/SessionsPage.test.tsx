@@ -3,7 +3,7 @@
 // links to its timeline.
 import { render, screen, within } from '@testing-library/react'
 import userEvent from '@testing-library/user-event'
-import { MemoryRouter } from 'react-router'
+import { MemoryRouter } from '../test/MemoryRouter'
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest'
 import { startBridgeServer, type BridgeServer } from '../test/bridgeServer'
 import { SessionsPage } from './SessionsPage'

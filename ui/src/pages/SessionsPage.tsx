@@ -5,7 +5,7 @@
  */
 import { sessionBadge } from '../state/sessionBadge'
 import { useId, useMemo, useState } from 'react'
-import { Link } from 'react-router'
+import { Link } from 'wouter'
 import type { OutcomeFilter, SessionOverviewFilter, SessionStatus } from '../api'
 import { CallError } from '../components/CallError'
 import { EmptyState } from '../components/EmptyState'

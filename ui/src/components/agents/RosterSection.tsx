@@ -4,7 +4,7 @@
  * what turns delegation on. Changes apply at once.
  */
 import { useId, useState, type FormEvent } from 'react'
-import { Link } from 'react-router'
+import { Link } from 'wouter'
 import { call, type Agent } from '../../api'
 import { useAction } from '../../state/useAction'
 import { useCall } from '../../state/useCall'

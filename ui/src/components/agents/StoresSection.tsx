@@ -5,7 +5,7 @@
  * `agents.detach_store`); the store itself is never deleted here.
  */
 import { useId, useState, type FormEvent } from 'react'
-import { Link } from 'react-router'
+import { Link } from 'wouter'
 import { call, type Agent, type AttachedStore } from '../../api'
 import { useAction } from '../../state/useAction'
 import { useCall } from '../../state/useCall'

@@ -2,7 +2,7 @@
 // change is decided, a decision is sent per change, and apply is one call.
 import { render, screen, within } from '@testing-library/react'
 import userEvent from '@testing-library/user-event'
-import { MemoryRouter } from 'react-router'
+import { MemoryRouter } from '../../test/MemoryRouter'
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest'
 import { startBridgeServer, type BridgeServer } from '../../test/bridgeServer'
 import { DreamDetail } from './DreamDetail'

@@ -14,7 +14,7 @@ import { EditCard } from './EditCard'
 import { useSessionTitles } from '../../state/sessionTitles'
 import { SessionList } from './SessionLinks'
 import { RevertPanel } from './RevertPanel'
-import { Link } from 'react-router'
+import { Link } from 'wouter'
 import { ErrorLine, OkLine } from '../NoteLine'
 import { GatePanel } from '../evals/GatePanel'
 

@@ -3,7 +3,7 @@
  * an id), each a link to its timeline that remembers the way back to this
  * dream. `useSessionTitles` fetches the titles of one agent's sessions once.
  */
-import { Link } from 'react-router'
+import { Link } from 'wouter'
 import { shortTitle, type Titles } from '../../state/sessionTitles'
 
 /** A link to a session that knows how to get back to the dream. */

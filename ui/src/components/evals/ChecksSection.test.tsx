@@ -2,7 +2,7 @@
 // moved up and down, edited and removed, each one engine call.
 import { render, screen, within } from '@testing-library/react'
 import userEvent from '@testing-library/user-event'
-import { MemoryRouter } from 'react-router'
+import { MemoryRouter } from '../../test/MemoryRouter'
 import { afterEach, beforeEach, describe, expect, test } from 'vitest'
 import type { EvalTask } from '../../api'
 import { startBridgeServer, type BridgeServer } from '../../test/bridgeServer'

@@ -5,7 +5,7 @@
  * applies at once. A graded session's "Use as a check" adds one too.
  */
 import { useEffect, useId, useState, type FormEvent } from 'react'
-import { Link } from 'react-router'
+import { Link } from 'wouter'
 import { ApiError, call, type EvalTask, type StoredRubric } from '../../api'
 import { firstLine } from '../../state/timeline'
 import { useCall } from '../../state/useCall'

@@ -3,7 +3,7 @@
 // when the agent has no checks.
 import { render, screen, within } from '@testing-library/react'
 import userEvent from '@testing-library/user-event'
-import { MemoryRouter } from 'react-router'
+import { MemoryRouter } from '../../test/MemoryRouter'
 import { afterEach, beforeEach, describe, expect, test } from 'vitest'
 import type { Gate, GateSide, GateTaskResult } from '../../api'
 import { startBridgeServer, type BridgeServer } from '../../test/bridgeServer'

@@ -5,7 +5,7 @@
  * it says how to add some.
  */
 import { useCallback, useEffect, useId, useState } from 'react'
-import { Link } from 'react-router'
+import { Link } from 'wouter'
 import { ApiError, call, subscribe, type Gate } from '../../api'
 import { ErrorLine } from '../NoteLine'
 import { GateView } from './GateView'

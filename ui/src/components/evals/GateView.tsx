@@ -4,7 +4,7 @@
  * result before and after, the score change, attempts, cost and time, with
  * links to both sessions. Regressions are listed first.
  */
-import { Link } from 'react-router'
+import { Link } from 'wouter'
 import type { Gate, GateSide } from '../../api'
 import { formatCost } from '../../state/dreamView'
 import { firstLine } from '../../state/timeline'

@@ -3,7 +3,7 @@
 // wrote each line of it.
 import { render, screen } from '@testing-library/react'
 import userEvent from '@testing-library/user-event'
-import { MemoryRouter } from 'react-router'
+import { MemoryRouter } from '../../test/MemoryRouter'
 import { afterEach, beforeEach, describe, expect, test } from 'vitest'
 import type { SessionEvent } from '../../api'
 import { startBridgeServer, type BridgeServer } from '../../test/bridgeServer'

@@ -2,7 +2,7 @@
  * "Use as a check" on a graded session's timeline: its task and rubric join
  * the agent's checks in one click, to be run before and after every dream.
  */
-import { Link } from 'react-router'
+import { Link } from 'wouter'
 import { call } from '../../api'
 import { useAction } from '../../state/useAction'
 import { NoteLine } from '../NoteLine'

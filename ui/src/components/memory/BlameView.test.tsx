@@ -3,7 +3,7 @@
 // forget, pin) each one `memory.line` guarded by the line's text.
 import { render, screen, within } from '@testing-library/react'
 import userEvent from '@testing-library/user-event'
-import { MemoryRouter } from 'react-router'
+import { MemoryRouter } from '../../test/MemoryRouter'
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest'
 import type { BlameLine } from '../../api'
 import { startBridgeServer, type BridgeServer } from '../../test/bridgeServer'

@@ -6,7 +6,7 @@
  * delete it). Older versions are shown read-only.
  */
 import { useEffect, useId, useState, type FormEvent } from 'react'
-import { Link } from 'react-router'
+import { Link } from 'wouter'
 import { ApiError, call, type Blame, type BlameLine, type LineAction } from '../../api'
 import { formatWhen } from '../../state/memoryTree'
 import { ErrorLine, OkLine } from '../NoteLine'

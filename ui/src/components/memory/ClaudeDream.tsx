@@ -8,7 +8,7 @@
  * Dreams too). Also lists this store's earlier dreams on Claude.
  */
 import { useCallback, useEffect, useId, useState, type FormEvent } from 'react'
-import { Link } from 'react-router'
+import { Link } from 'wouter'
 import {
   call,
   type ManagedBridgeStatus,

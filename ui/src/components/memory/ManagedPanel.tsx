@@ -5,7 +5,7 @@
  * resolved), and dreams run on Claude ({@link ClaudeDream}).
  */
 import { useCallback, useEffect, useId, useState, type FormEvent } from 'react'
-import { Link } from 'react-router'
+import { Link } from 'wouter'
 import { call, type ManagedBridgeStatus, type ManagedConflict, type ManagedSyncReport } from '../../api'
 import { formatWhen } from '../../state/memoryTree'
 import { conflictSentence, managedError, syncEventLines, syncSentence } from '../../state/managedView'

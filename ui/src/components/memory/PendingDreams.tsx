@@ -3,7 +3,7 @@
  * wait for review, with a link to review them on the Dreams screen.
  */
 import { useEffect, useState } from 'react'
-import { Link } from 'react-router'
+import { Link } from 'wouter'
 import { call, type DreamListItem } from '../../api'
 import { plural } from '../../state/dreamView'
 

@@ -1,7 +1,7 @@
 // The pass-rate chart draws a point per day and a marker per dream applied
 // or reverted; a point lists its sessions; the table holds the same figures.
 import { fireEvent, render, screen, within } from '@testing-library/react'
-import { MemoryRouter } from 'react-router'
+import { MemoryRouter } from '../../test/MemoryRouter'
 import { describe, expect, test } from 'vitest'
 import type { Series, SeriesMarker } from '../../api'
 import { PassRateChart } from './PassRateChart'

@@ -5,7 +5,7 @@
  * links. The same figures are in a table for keyboards and screen readers.
  */
 import { useId, useState } from 'react'
-import { Link } from 'react-router'
+import { Link } from 'wouter'
 import { CartesianGrid, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts'
 import type { Series, SeriesMarker } from '../../api'
 import { chartRows, formatDay, formatValue, markerRows, METRICS, type ChartRow, type Metric } from '../../state/seriesView'

@@ -5,7 +5,7 @@
  * Loading twice adds nothing.
  */
 import { useState } from 'react'
-import { Link } from 'react-router'
+import { Link } from 'wouter'
 import { ApiError, call, type ImportSummary } from '../../api'
 
 export function DemoData({ onLoaded }: { onLoaded: (agent: string, summary: ImportSummary) => void }) {

@@ -7,7 +7,7 @@
  * that come into view.
  */
 import { memo } from 'react'
-import { Link } from 'react-router'
+import { Link } from 'wouter'
 import type { SessionEvent } from '../../api'
 import {
   describeEvent,

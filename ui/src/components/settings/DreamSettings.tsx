@@ -5,7 +5,7 @@
  * token budget a dream's model calls may use (`dream.budget_tokens`).
  */
 import { useEffect, useId, useState, type FormEvent } from 'react'
-import { Link } from 'react-router'
+import { Link } from 'wouter'
 import { ApiError, call, subscribe } from '../../api'
 import { describeNext, describeSchedule, formatTokens, parseBudget, tokensCost } from '../../state/schedule'
 import { useCall } from '../../state/useCall'

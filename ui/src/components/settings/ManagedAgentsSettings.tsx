@@ -7,7 +7,7 @@
  * stores linked to Claude with their open conflicts.
  */
 import { useId, useState, type FormEvent } from 'react'
-import { Link } from 'react-router'
+import { Link } from 'wouter'
 import { call, type ManagedBridgeStatus } from '../../api'
 import { KEY_SOURCE, managedError } from '../../state/managedView'
 import { plural } from '../../state/dreamView'

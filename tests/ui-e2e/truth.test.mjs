@@ -48,7 +48,9 @@ describe('The run panel', () => {
 
     const first = page.getByRole('region', { name: 'Attempt 1 of 2' })
     const second = page.getByRole('region', { name: 'Attempt 2 of 2' })
-    // Markdown: a heading and bold text, not "#" and "**".
+    // Markdown: a heading and bold text, not "#" and "**". The renderer may
+    // still be arriving when the run ends, so wait for the heading.
+    await first.getByRole('heading', { name: 'Rates' }).waitFor()
     assert.equal(await first.getByRole('heading', { name: 'Rates' }).count(), 1)
     assert.equal(await first.locator('.markdown strong').innerText(), 'rose')
     assert.doesNotMatch(await first.innerText(), /\*\*|^# /m)

@@ -20,6 +20,11 @@ function loadRenderer(): Promise<Render> {
   return loading
 }
 
+/** Fetch the renderer ahead of the first answer, so it never shows as plain text first. */
+export function preloadMarkdown() {
+  void loadRenderer()
+}
+
 // A link in an answer must not replace the app with a web page.
 function keepWindow(event: MouseEvent) {
   if ((event.target as HTMLElement).closest('a')) event.preventDefault()

@@ -11,7 +11,7 @@ import { useEffect, useId, useRef, useState, type FormEvent, type KeyboardEvent 
 import { Link } from 'wouter'
 import { ApiError, call, subscribe, type ApiEvent } from '../api'
 import { applyEvent, emptyRun, headline, RESULT_LABEL, type Attempt, type RunView } from '../state/runView'
-import { Markdown } from './Markdown'
+import { Markdown, preloadMarkdown } from './Markdown'
 import { ErrorLine } from './NoteLine'
 
 /** After this long without a word from the model, the panel says so. */
@@ -29,6 +29,9 @@ export function RunPanel({ agent, quietAfterMs = QUIET_AFTER_MS }: { agent: stri
   const early = useRef<ApiEvent[]>([])
   const lastEventAt = useRef(0)
   const [quietFor, setQuietFor] = useState(0)
+
+  // An answer is coming: have its renderer ready before the first words.
+  useEffect(preloadMarkdown, [])
 
   useEffect(
     () =>

@@ -1013,6 +1013,19 @@ fn check_capacity(
     new_len: usize,
 ) -> Result<()> {
     let (limit, used, name) = store_usage(tx, store_id)?;
+    within_capacity(&name, limit, used, old_size, new_len)
+}
+
+/// The capacity rule itself, wherever the store's documents are held (the
+/// store, or an evaluation run's memory view): a write that grows a store
+/// past its limit is refused; shrinking is always allowed.
+pub(crate) fn within_capacity(
+    name: &str,
+    limit: i64,
+    used: i64,
+    old_size: i64,
+    new_len: usize,
+) -> Result<()> {
     let new_total = used - old_size + new_len as i64;
     if new_total > limit && new_len as i64 > old_size {
         return Err(Error::Invalid(format!(

@@ -366,6 +366,17 @@ impl MemoryAccess for MemoryView {
         if current.is_none() {
             self.check_new_path(store_id, &path, None)?;
         }
+        // The view holds the store to its size limit as the store does, so
+        // an evaluation run cannot pass on memory the store would refuse.
+        let store = self.memory_store(store_id)?;
+        let old_size = current.as_deref().map_or(0, |c| c.len() as i64);
+        crate::store::memory::within_capacity(
+            &store.name,
+            store.size_limit_bytes,
+            store.used_bytes,
+            old_size,
+            content.len(),
+        )?;
         let op = if current.is_some() { VersionOp::Update } else { VersionOp::Create };
         self.set(store_id, &path, Some(content.to_string()));
         Ok(self.version(store_id, &path, op, Some(content), meta))
@@ -517,5 +528,40 @@ mod tests {
         assert!(store.read_document(&id, "/memories/new.md").unwrap().is_none());
         // Renaming a document to another case of its own name is allowed, as in the store.
         view.rename_document(&id, "/memories/new.md", "/memories/New.md", &user).unwrap();
+    }
+
+    /// A view full to its store's limit refuses what the store would refuse,
+    /// counting the view's own writes, and still lets a document shrink.
+    #[test]
+    fn a_view_holds_the_store_to_its_size_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(Store::open(dir.path()).unwrap());
+        let id = store
+            .create_memory_store(&NewMemoryStore {
+                name: "small".into(),
+                description: String::new(),
+                instructions: String::new(),
+                size_limit_bytes: Some(100),
+            })
+            .unwrap()
+            .id;
+        let user = WriteMeta::user("test");
+        store.write_document(&id, "/memories/a.md", &"a".repeat(60), &user).unwrap();
+        let view = MemoryView::new(store.clone());
+        // 60 in the store + 30 in the view fits; 20 more does not, in the view as in the store.
+        view.write_document(&id, "/memories/b.md", &"b".repeat(30), &user).unwrap();
+        let over = view.write_document(&id, "/memories/c.md", &"c".repeat(20), &user);
+        assert!(
+            matches!(&over, Err(Error::Invalid(why)) if why.contains("over its limit of 100")),
+            "{over:?}"
+        );
+        let in_store = store.write_document(&id, "/memories/c.md", &"c".repeat(41), &user);
+        assert!(matches!(in_store, Err(Error::Invalid(_))), "{in_store:?}");
+        // Growing a document in the view past the limit is refused; shrinking one is not.
+        assert!(view.write_document(&id, "/memories/a.md", &"a".repeat(71), &user).is_err());
+        view.write_document(&id, "/memories/a.md", "short\n", &user).unwrap();
+        view.write_document(&id, "/memories/c.md", &"c".repeat(20), &user).unwrap();
+        assert_eq!(view.memory_store(&id).unwrap().used_bytes, 6 + 30 + 20);
+        assert_eq!(store.memory_store(&id).unwrap().used_bytes, 60);
     }
 }

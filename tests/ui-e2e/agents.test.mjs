@@ -70,6 +70,19 @@ describe('Agent editor and Settings', () => {
       await editor.getByRole('textbox', { name: 'Instructions' }).inputValue(),
       'You write short, friendly release notes.',
     )
+    // The browser's Back is held the same way: Stay keeps the address and
+    // the draft; nothing moved underneath.
+    const editorAddress = page.url()
+    await page.goBack()
+    await leave.getByText('Your changes to Writer are not saved yet.').waitFor()
+    await leave.getByRole('button', { name: 'Stay' }).click()
+    await leave.waitFor({ state: 'detached' })
+    assert.equal(page.url(), editorAddress)
+    assert.equal(await page.getByRole('heading', { level: 1 }).textContent(), 'Writer')
+    assert.equal(
+      await editor.getByRole('textbox', { name: 'Instructions' }).inputValue(),
+      'You write short, friendly release notes.',
+    )
 
     // A schedule the engine cannot read says what to type, as it is typed.
     // A plain time picker; cron only under Advanced.

@@ -121,8 +121,20 @@ describe('Dream review', () => {
     assert.equal(await read.getByRole('link', { name: 'Answer in two lines at most.' }).isVisible(), false)
     await read.locator('summary').click()
     await read.getByRole('link', { name: 'Answer in two lines at most.' }).waitFor()
-    // Following a source and coming back returns to this proposal.
+    // Following a source and coming back returns to this proposal, by the
+    // browser's Back and Forward as by the link.
+    const proposalAddress = page.url()
+    assert.match(proposalAddress, /#\/dreams\?dream=/, 'the open dream is in the address')
     await links.first().click()
+    await page.getByRole('link', { name: '← Back to the dream' }).waitFor()
+    const sourceAddress = page.url()
+    assert.match(sourceAddress, new RegExp(`#/sessions/${sessionIds[0]}`))
+    await page.goBack()
+    await detail.getByTestId('dream-state').getByText('Waiting for review').waitFor()
+    assert.equal(page.url(), proposalAddress)
+    await page.goForward()
+    await page.getByRole('link', { name: '← Back to the dream' }).waitFor()
+    assert.equal(page.url(), sourceAddress)
     await page.getByRole('link', { name: '← Back to the dream' }).click()
     await detail.getByTestId('dream-state').getByText('Waiting for review').waitFor()
     await style.getByText('Both sessions asked for short answers.').waitFor()

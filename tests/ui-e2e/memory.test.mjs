@@ -185,6 +185,13 @@ describe('Memory store editor', () => {
     await page.getByRole('heading', { name: '/memories/style/voice.md' }).waitFor()
     assert.equal((await api('memory.list', { store: 'writer' })).some((d) => d.path === '/memories/style/voice.md'), true)
 
+    // The open document is in the address: another screen and Back return to it.
+    assert.match(page.url(), /#\/memory\?store=writer&doc=%2Fmemories%2Fstyle%2Fvoice\.md$/)
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Sessions' }).click()
+    await page.getByRole('heading', { level: 1, name: 'Sessions' }).waitFor()
+    await page.goBack()
+    await page.getByRole('heading', { name: '/memories/style/voice.md' }).waitFor()
+
     const mirror = page.getByRole('region', { name: 'Folder mirror' })
     await mirror.getByRole('status').getByText(/Not mirrored/).waitFor()
     await mirror.getByLabel('Folder').fill(path.join(mirrorDir, 'writer'))

@@ -2,7 +2,7 @@
  * Dreams: review passes that propose changes to an agent's memory. Start one
  * now (cost shown first), follow it live, review its proposal change by
  * change, apply or revert it, and read the diary of what dreams learned. The
- * open dream lives in the address (`?dream=…`).
+ * open dream and tab live in the address (`?dream=…`, `?tab=diary`).
  */
 import { useCallback, useEffect, useState, type KeyboardEvent } from 'react'
 import { useSearchParams } from 'wouter'
@@ -16,23 +16,41 @@ import { DreamDiary } from '../components/dreams/DreamDiary'
 import { DreamList } from '../components/dreams/DreamList'
 import { DreamNow } from '../components/dreams/DreamNow'
 import { OvernightCard } from '../components/dreams/OvernightCard'
+import { useKeepInAddress } from '../state/router'
 import { useCall } from '../state/useCall'
 import { Options } from '../components/Options'
 import '../styles/memory.css'
 import '../styles/dreams.css'
 
 type Tab = 'review' | 'diary'
+type DreamsView = { tab: Tab; dream?: string }
+
+/** The address's query for what the screen shows. */
+function queryOf({ tab, dream }: DreamsView) {
+  const query = new URLSearchParams()
+  if (tab === 'diary') query.set('tab', 'diary')
+  if (dream) query.set('dream', dream)
+  return query
+}
 
 export function DreamsPage() {
-  // The address can open a dream or the diary (`?dream=…`, `?tab=diary`); choices
-  // made here stay in the page, since a navigation would move focus to the heading.
+  // The address can open a dream or the diary (`?dream=…`, `?tab=diary`), and
+  // choices made here are kept in it in place (the same visit, so focus
+  // stays), so Back from a source session returns to the open dream.
   const [params] = useSearchParams()
-  const [view, setView] = useState<{ tab: Tab; dream?: string }>({ tab: 'review' })
+  const keepInAddress = useKeepInAddress()
+  const [view, setView] = useState<DreamsView>({ tab: 'review' })
   const [linked, setLinked] = useState<string>()
   if (params.toString() !== linked) {
     setLinked(params.toString())
-    setView({ tab: params.get('tab') === 'diary' ? 'diary' : 'review', dream: params.get('dream') ?? undefined })
+    if (queryOf(view).toString() !== params.toString()) {
+      setView({ tab: params.get('tab') === 'diary' ? 'diary' : 'review', dream: params.get('dream') ?? undefined })
+    }
   }
+  useEffect(() => {
+    const query = queryOf(view)
+    if (query.toString() !== params.toString()) keepInAddress(query)
+  }, [view, params, keepInAddress])
   const agents = useCall('agents.list', {})
   const [items, setItems] = useState<DreamListItem[]>()
   const [listError, setListError] = useState<ApiError>()

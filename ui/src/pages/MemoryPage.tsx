@@ -20,12 +20,30 @@ import { MirrorPanel } from '../components/memory/MirrorPanel'
 import { NewDocumentForm } from '../components/memory/NewDocumentForm'
 import { PendingDreams } from '../components/memory/PendingDreams'
 import { formatSize } from '../state/memoryTree'
+import { useKeepInAddress } from '../state/router'
 import { useCall } from '../state/useCall'
 import { LeaveGuard, UnsavedQuestion } from '../components/LeaveGuard'
 import { ExportStore } from '../components/memory/ExportStore'
 import { Options } from '../components/Options'
 import { ErrorLine } from '../components/NoteLine'
 import '../styles/memory.css'
+
+/** What the screen shows: a store, a document in it, who wrote its lines. */
+interface Chosen {
+  store?: string
+  doc?: string
+  blame?: { version?: number }
+}
+
+/** The address's query for what the screen shows. */
+function queryOf({ store, doc, blame }: Chosen) {
+  const query = new URLSearchParams()
+  if (store) query.set('store', store)
+  if (doc) query.set('doc', doc)
+  if (blame) query.set('view', 'blame')
+  if (blame?.version) query.set('version', String(blame.version))
+  return query
+}
 
 /** Where the screen moves: another store, another document, or none (null). */
 interface Destination {
@@ -34,18 +52,26 @@ interface Destination {
 }
 
 export function MemoryPage() {
-  // The address can open a store and document (`?store=…&doc=…`); choices made
-  // here stay in the page, since a navigation would move focus to the heading.
+  // The address can open a store and document (`?store=…&doc=…`), and choices
+  // made here are kept in it in place (the same visit, so focus stays), so
+  // Back from another screen returns to the open document.
   const [params] = useSearchParams()
-  const [chosen, setChosen] = useState<{ store?: string; doc?: string; blame?: { version?: number } }>({})
+  const keepInAddress = useKeepInAddress()
+  const [chosen, setChosen] = useState<Chosen>({})
   const [linked, setLinked] = useState('')
   if (params.toString() !== linked) {
     setLinked(params.toString())
-    // `&view=blame` (and `&version=N`) opens who wrote each line, as the timeline links do.
-    const version = Number(params.get('version'))
-    const blame = params.get('view') === 'blame' ? { version: Number.isInteger(version) && version > 0 ? version : undefined } : undefined
-    setChosen({ store: params.get('store') ?? undefined, doc: params.get('doc') ?? undefined, blame })
+    if (queryOf(chosen).toString() !== params.toString()) {
+      // `&view=blame` (and `&version=N`) opens who wrote each line, as the timeline links do.
+      const version = Number(params.get('version'))
+      const blame = params.get('view') === 'blame' ? { version: Number.isInteger(version) && version > 0 ? version : undefined } : undefined
+      setChosen({ store: params.get('store') ?? undefined, doc: params.get('doc') ?? undefined, blame })
+    }
   }
+  useEffect(() => {
+    const query = queryOf(chosen)
+    if (query.toString() !== params.toString()) keepInAddress(query)
+  }, [chosen, params, keepInAddress])
   const stores = useCall('memory.stores', {})
   const storeName = chosen.store ?? (stores.status === 'ok' ? stores.data[0]?.name : undefined)
   const openPath = chosen.doc

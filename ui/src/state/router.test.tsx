@@ -4,7 +4,7 @@ import { useState } from 'react'
 import { Link, Route, Router, Switch, useSearchParams } from 'wouter'
 import { describe, expect, test } from 'vitest'
 import { LeaveGuard } from '../components/LeaveGuard'
-import { useHashLocation, useLocationState } from './router'
+import { useHashLocation, useKeepInAddress, useLocationKey, useLocationState } from './router'
 
 function Editor() {
   const [text, setText] = useState('')
@@ -40,6 +40,24 @@ function Query() {
   )
 }
 
+// A screen that keeps its own choice (an open document) in the address.
+function Kept() {
+  const [params] = useSearchParams()
+  const keepInAddress = useKeepInAddress()
+  const visit = useLocationKey()
+  return (
+    <>
+      <h1>
+        Doc {params.get('doc') ?? 'none'}, visit {visit}
+      </h1>
+      <button type="button" onClick={() => keepInAddress(new URLSearchParams({ doc: 'notes.md' }))}>
+        Notes
+      </button>
+      <Link to="/elsewhere">Elsewhere</Link>
+    </>
+  )
+}
+
 function renderAt(url: string) {
   window.history.replaceState(null, '', url)
   render(
@@ -53,6 +71,9 @@ function renderAt(url: string) {
         </Route>
         <Route path="/memory">
           <Query />
+        </Route>
+        <Route path="/kept">
+          <Kept />
         </Route>
       </Switch>
     </Router>,
@@ -114,5 +135,21 @@ describe('the hash location', () => {
     await user.click(await screen.findByRole('button', { name: 'Leave without saving' }))
     await heading('Elsewhere from editor')
     expect(window.location.hash).toBe('#/elsewhere')
+  })
+
+  test('a choice kept in the address is the same visit and entry, and Back returns to it', async () => {
+    const user = userEvent.setup()
+    renderAt('/#/kept')
+    const entries = window.history.length
+    const visit = screen.getByRole('heading').textContent!.split('visit ')[1]
+    await user.click(screen.getByRole('button', { name: 'Notes' }))
+    expect(screen.getByRole('heading')).toHaveTextContent(`Doc notes.md, visit ${visit}`)
+    expect(window.location.hash).toBe('#/kept?doc=notes.md')
+    expect(window.history.length).toBe(entries)
+
+    await user.click(screen.getByRole('link', { name: 'Elsewhere' }))
+    await heading('Elsewhere')
+    await traverse(-1)
+    await heading('Doc notes.md')
   })
 })

@@ -16,12 +16,14 @@
  * `history.go(-delta)` (every entry carries its index) and redone on proceed.
  */
 import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react'
-import { useParams as useRouteParams, type BaseLocationHook, type Path } from 'wouter'
+import { useLocation, useParams as useRouteParams, type BaseLocationHook, type Path } from 'wouter'
 import { pathOf as pathOfHash } from '../routes'
 
 interface NavigateOptions {
   replace?: boolean
   state?: unknown
+  /** Still the same visit (no new key: the heading keeps its focus); see `useKeepInAddress`. */
+  sameVisit?: boolean
 }
 
 type Navigate = (to: Path, options?: NavigateOptions) => void
@@ -125,7 +127,7 @@ export function guarded(hook: BaseLocationHook): BaseLocationHook {
         const move = () => {
           // Recorded before the move (the hash hook keeps it in the entry),
           // announced after it, so the screen left never sees the new key.
-          entry = { key: newKey(), state: options?.state }
+          if (!options?.sameVisit) entry = { key: newKey(), state: options?.state }
           navigate(to, options)
           notifyEntry()
         }
@@ -261,4 +263,22 @@ function decode(segment: string) {
   } catch {
     return segment
   }
+}
+
+// ---- a screen's own choices in the address ----
+
+/**
+ * Writes a screen's own choices (the open dream, the open document) into the
+ * address's query, in place: no new history entry and the same visit (focus
+ * stays where it is), yet Back from another screen returns to them.
+ */
+export function useKeepInAddress(): (query: URLSearchParams) => void {
+  const [path, navigate] = useLocation()
+  return useCallback(
+    (query: URLSearchParams) => {
+      const search = query.toString()
+      navigate(search ? `${path}?${search}` : path, { replace: true, sameVisit: true } as NavigateOptions)
+    },
+    [path, navigate],
+  )
 }

@@ -156,6 +156,13 @@ describe('Session timeline', () => {
     const [json] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export JSON' }).click()])
     const exported = JSON.parse(readFileSync(await json.path(), 'utf8'))
     assert.equal(exported.events.length, total)
+
+    // Back returns to the list as it was filtered.
+    await page.goBack()
+    await row.waitFor()
+    assert.equal(await page.getByLabel('Status').inputValue(), 'completed')
+    assert.equal(await page.getByLabel('Outcome').inputValue(), 'ungraded')
+    assert.match(page.url(), /#\/sessions\?status=completed&outcome=ungraded$/)
     assert.deepEqual(errors.filter((e) => !/Failed to load resource/.test(e)), [])
     await context.close()
   })

@@ -6,7 +6,7 @@
  */
 import { useId, useState } from 'react'
 import { Link } from 'wouter'
-import { CartesianGrid, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts'
+import { CartesianGrid, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis, type MouseHandlerDataParam } from 'recharts'
 import type { Series, SeriesMarker } from '../../api'
 import { chartRows, formatDay, formatValue, markerRows, METRICS, type ChartRow, type Metric } from '../../state/seriesView'
 import { shortTitle, type Titles } from '../../state/sessionTitles'
@@ -29,8 +29,16 @@ export function PassRateChart({ series, markers, metric, titles, width, height =
   const label = METRICS.find((m) => m.id === metric)?.label ?? metric
   const percent = metric !== 'mean_attempts'
 
+  // A click anywhere on the chart picks the day the tooltip shows: once the
+  // pointer is over a point, recharts draws its highlight on top of it, so
+  // the point itself would not get the click.
+  const pickActive = ({ activeIndex }: MouseHandlerDataParam) => {
+    const row = activeIndex === undefined || activeIndex === null ? undefined : rows[Number(activeIndex)]
+    if (row && row.value !== null) setPicked(row)
+  }
+
   const chart = (
-    <LineChart accessibilityLayer={false} data={rows} width={width} height={width ? height : undefined} margin={{ top: 16, right: 16, bottom: 4, left: 0 }}>
+    <LineChart accessibilityLayer={false} data={rows} onClick={pickActive} style={{ cursor: 'pointer' }} width={width} height={width ? height : undefined} margin={{ top: 16, right: 16, bottom: 4, left: 0 }}>
       <CartesianGrid strokeDasharray="3 3" stroke="var(--border, #ccc)" />
       <XAxis dataKey="t" type="number" scale="time" domain={['dataMin', 'dataMax']} tickFormatter={formatDay} fontSize={12} />
       <YAxis domain={percent ? [0, 100] : [0, 'auto']} tickFormatter={(v: number) => (percent ? `${v}%` : String(v))} fontSize={12} width={44} />

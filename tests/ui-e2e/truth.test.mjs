@@ -63,6 +63,13 @@ describe('The run panel', () => {
     assert.match(await second.getByTestId('verdict').innerText(), /Passed · score 100%/)
     assert.deepEqual(await seriousViolations(page), [])
     await screenshot(page, 'run-panel-attempts')
+    // The run's timeline, then Back: the panel is open with the run as it was.
+    await page.getByRole('link', { name: "Open this session's timeline" }).click()
+    await page.getByRole('heading', { level: 1, name: 'Write a two-line brief on rates.' }).waitFor()
+    await page.goBack()
+    await status.getByText('Passed on attempt 2 of 2').waitFor()
+    assert.match(await second.getByTestId('verdict').innerText(), /Passed · score 100%/)
+    assert.equal(await page.getByRole('textbox', { name: 'Task' }).inputValue(), 'Write a two-line brief on rates.')
     assert.deepEqual(errors, [])
     await context.close()
   })

@@ -1,9 +1,10 @@
 // Running a task: run.start over HTTP, progress as server-sent events.
-import { render, screen } from '@testing-library/react'
+import { cleanup, render, screen } from '@testing-library/react'
 import userEvent from '@testing-library/user-event'
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest'
 import { startBridgeServer, type BridgeServer } from '../test/bridgeServer'
 import { MemoryRouter } from '../test/MemoryRouter'
+import { forgetRuns } from '../state/panelRuns'
 import { RunPanel } from './RunPanel'
 
 let bridge: BridgeServer
@@ -13,6 +14,7 @@ beforeEach(async () => {
 })
 
 afterEach(async () => {
+  forgetRuns()
   await bridge.close()
 })
 
@@ -106,6 +108,28 @@ describe('Run a task', () => {
     )
     bridge.emit({ type: 'finished', session_id: 'S2', status: 'canceled', final_answer: null, error: null })
     await vi.waitFor(() => expect(screen.getByTestId('run-status')).toHaveTextContent('Canceled'))
+  })
+
+  test('the run outlives the panel: closed and reopened, it shows what streamed meanwhile, still live', async () => {
+    await startRun('S5')
+    bridge.emit({ type: 'session_started', session_id: 'S5', agent: 'writer' })
+    bridge.emit({ type: 'text_delta', session_id: 'S5', text: 'First part.' })
+    await vi.waitFor(() => expect(screen.getByTestId('run-answer')).toHaveTextContent('First part.'))
+    cleanup()
+    // While no panel is open (the person is reading the timeline, say).
+    bridge.emit({ type: 'text_delta', session_id: 'S5', text: ' Second part.' })
+    // Let the event arrive before the panel opens again.
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    render(
+      <MemoryRouter>
+        <RunPanel agent="writer" />
+      </MemoryRouter>,
+    )
+    expect(screen.getByRole('textbox', { name: 'Task' })).toHaveValue('Say hello.')
+    await vi.waitFor(() => expect(screen.getByTestId('run-answer')).toHaveTextContent('First part. Second part.'))
+    expect(screen.getByTestId('run-status')).toHaveTextContent('Running…')
+    bridge.emit({ type: 'finished', session_id: 'S5', status: 'completed', final_answer: 'First part. Second part.', error: null })
+    await vi.waitFor(() => expect(screen.getByTestId('run-status')).toHaveTextContent('Completed'))
   })
 
   test("a refused start shows the engine's sentence", async () => {

@@ -4,13 +4,13 @@
  * each model turn and each tool call its own block; a graded run shows each
  * attempt ("Attempt 2 of 3") with the grader's verdict, score and
  * per-criterion result under it. Cancel (`run.cancel`), a note when the model
- * has gone quiet, and a headline that agrees with the outcome. It owns one
- * run at a time for the panel; it never shows events of another session.
+ * has gone quiet, and a headline that agrees with the outcome. One run at a
+ * time per agent (state/panelRuns follows it); never events of another session.
  */
-import { useEffect, useId, useRef, useState, type FormEvent, type KeyboardEvent } from 'react'
+import { useEffect, useId, useState, type FormEvent, type KeyboardEvent } from 'react'
 import { Link } from 'wouter'
-import { ApiError, call, subscribe, type ApiEvent } from '../api'
-import { applyEvent, emptyRun, headline, RESULT_LABEL, type Attempt, type RunView } from '../state/runView'
+import { cancelRun, setTask, startRun, usePanelRun } from '../state/panelRuns'
+import { headline, RESULT_LABEL, type Attempt } from '../state/runView'
 import { Markdown, preloadMarkdown } from './Markdown'
 import { ErrorLine } from './NoteLine'
 
@@ -19,93 +19,43 @@ export const QUIET_AFTER_MS = 15_000
 
 export function RunPanel({ agent, quietAfterMs = QUIET_AFTER_MS }: { agent: string; quietAfterMs?: number }) {
   const ids = useId()
-  const [task, setTask] = useState('')
-  const [run, setRun] = useState<RunView>()
-  const [sessionId, setSessionId] = useState<string>()
-  const [startError, setStartError] = useState<string>()
-  const session = useRef<string | undefined>(undefined)
-  const starting = useRef(false)
-  // Events that arrive before run.start answers with the session id.
-  const early = useRef<ApiEvent[]>([])
-  const lastEventAt = useRef(0)
+  // The run lives in state/panelRuns, so it outlasts this panel: back from
+  // the run's timeline, the panel shows it as it stands.
+  const { task, run, sessionId, startError, lastEventAt } = usePanelRun(agent)
   const [quietFor, setQuietFor] = useState(0)
 
   // An answer is coming: have its renderer ready before the first words.
   useEffect(preloadMarkdown, [])
 
-  useEffect(
-    () =>
-      subscribe((event) => {
-        const id = event.session_id
-        if (typeof id !== 'string') return
-        if (session.current === undefined) {
-          if (starting.current) early.current.push(event)
-          return
-        }
-        if (id === session.current) {
-          lastEventAt.current = Date.now()
-          setQuietFor(0)
-          setRun((view) => view && applyEvent(view, event))
-        }
-      }),
-    [],
-  )
-
   const running = run?.status === 'starting' || run?.status === 'running'
 
   // A stalled stream is not silent: after a while the panel says the model is quiet.
   useEffect(() => {
-    if (!running) return
-    const timer = window.setInterval(() => {
-      const quiet = Date.now() - lastEventAt.current
+    if (!running) {
+      setQuietFor(0)
+      return
+    }
+    const check = () => {
+      const quiet = Date.now() - lastEventAt
       setQuietFor(quiet >= quietAfterMs ? Math.max(1, Math.floor(quiet / 1000)) : 0)
-    }, Math.min(1000, quietAfterMs))
+    }
+    check()
+    const timer = window.setInterval(check, Math.min(1000, quietAfterMs))
     return () => window.clearInterval(timer)
-  }, [running, quietAfterMs])
+  }, [running, lastEventAt, quietAfterMs])
 
-  const start = async () => {
-    if (running || !task.trim()) return
-    session.current = undefined
-    setSessionId(undefined)
-    early.current = []
-    starting.current = true
-    setStartError(undefined)
-    lastEventAt.current = Date.now()
-    setQuietFor(0)
-    setRun(emptyRun())
-    try {
-      const { session_id } = await call('run.start', { agent, task })
-      session.current = session_id
-      setSessionId(session_id)
-      const mine = early.current.filter((e) => e.session_id === session_id)
-      setRun((view) => mine.reduce(applyEvent, view ?? emptyRun()))
-    } catch (e) {
-      setRun(undefined)
-      setStartError(e instanceof ApiError ? e.message : String(e))
-    } finally {
-      starting.current = false
-      early.current = []
-    }
-  }
-
-  const cancel = async () => {
-    if (!sessionId) return
-    try {
-      await call('run.cancel', { id: sessionId })
-    } catch (e) {
-      setStartError(e instanceof ApiError ? e.message : String(e))
-    }
-  }
+  const start = () => void startRun(agent)
+  const cancel = () => void cancelRun(agent)
 
   const onSubmit = (event: FormEvent) => {
     event.preventDefault()
-    void start()
+    start()
   }
 
   const onKeyDown = (event: KeyboardEvent<HTMLTextAreaElement>) => {
     if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) {
       event.preventDefault()
-      void start()
+      start()
     }
   }
 
@@ -117,7 +67,7 @@ export function RunPanel({ agent, quietAfterMs = QUIET_AFTER_MS }: { agent: stri
           <span>Task</span>
           <textarea
             value={task}
-            onChange={(e) => setTask(e.target.value)}
+            onChange={(e) => setTask(agent, e.target.value)}
             onKeyDown={onKeyDown}
             rows={3}
             // The panel opens only when a person picks an agent, so the task box is where they are going.
@@ -133,7 +83,7 @@ export function RunPanel({ agent, quietAfterMs = QUIET_AFTER_MS }: { agent: stri
             Run
           </button>
           {running && (
-            <button type="button" className="button" onClick={() => void cancel()} disabled={!sessionId}>
+            <button type="button" className="button" onClick={cancel} disabled={!sessionId}>
               Cancel
             </button>
           )}

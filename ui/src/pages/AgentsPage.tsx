@@ -5,7 +5,7 @@
  * onboarding instead.
  */
 import { useState } from 'react'
-import { Link, Redirect, useLocation } from 'wouter'
+import { Link, Redirect, useLocation, useSearchParams } from 'wouter'
 import { CallError } from '../components/CallError'
 import { EmptyState } from '../components/EmptyState'
 import { NewAgentForm } from '../components/NewAgentForm'
@@ -15,6 +15,7 @@ import { AgentsIcon } from '../components/icons'
 import { applyNewAgentDefaults } from '../components/agents/newAgentDefaults'
 import { DemoData } from '../components/sessions/DemoData'
 import { loadProgress, saveProgress, shouldOffer } from '../state/onboarding'
+import { useKeepInAddress } from '../state/router'
 import { useCall } from '../state/useCall'
 import { useReturnFocus } from '../state/useReturnFocus'
 import '../styles/agents.css'
@@ -27,7 +28,12 @@ export function AgentsPage() {
   const anthropic = useCall('keys.status', { provider: 'anthropic' })
   const openaiUrl = useCall('settings.get', { key: 'provider.openai.base_url' })
   const [creating, setCreating] = useState(false)
-  const [selected, setSelected] = useState<string>()
+  // The agent whose run panel is open is in the address (`?run=…`, kept in
+  // place), so Back from the run's timeline reopens the panel.
+  const [params] = useSearchParams()
+  const keepInAddress = useKeepInAddress()
+  const selected = params.get('run') ?? undefined
+  const setSelected = (name: string) => keepInAddress(new URLSearchParams({ run: name }))
   const [newButton, returnFocusToNew] = useReturnFocus(creating)
   const [, navigate] = useLocation()
 
@@ -124,7 +130,9 @@ export function AgentsPage() {
           ))}
         </ul>
       )}
-      {selected && <RunPanel key={selected} agent={selected} />}
+      {selected && agents.status === 'ok' && agents.data.some((a) => a.name === selected) && (
+        <RunPanel key={selected} agent={selected} />
+      )}
     </Page>
   )
 }

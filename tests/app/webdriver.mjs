@@ -67,7 +67,13 @@ try {
   }).catch((error) => {
     throw new Error(`${error.message}: it shows "${shown}", expected "${expected ?? 'any folder'}"`)
   })
-  console.log(`webdriver: sidebar ${labels.join(', ')}; Settings reports "${engine}" with data folder ${shown}`)
+  // WebKit's own Back and Forward move between screens (state/router.ts
+  // keeps the path in the hash and an index in each history entry).
+  await driver.navigate().back()
+  await eventually('Back from Settings did not return to Agents', headingIs('Agents'))
+  await driver.navigate().forward()
+  await eventually('Forward did not return to Settings', headingIs('Settings'))
+  console.log(`webdriver: sidebar ${labels.join(', ')}; Settings reports "${engine}" with data folder ${shown}; Back and Forward move between screens`)
 } catch (error) {
   failure = error
 } finally {

@@ -495,21 +495,25 @@ mod tests {
     use super::*;
     use crate::store::NewMemoryStore;
 
+    /// A store in a fresh folder with one memory store in it: (folder, store, memory store id).
+    fn store_with(name: &str, size_limit_bytes: Option<i64>) -> (tempfile::TempDir, Arc<Store>, String) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(Store::open(dir.path()).unwrap());
+        let new = NewMemoryStore {
+            name: name.into(),
+            description: String::new(),
+            instructions: String::new(),
+            size_limit_bytes,
+        };
+        let id = store.create_memory_store(&new).unwrap().id;
+        (dir, store, id)
+    }
+
     /// A view refuses what the store refuses, and the real store never
     /// sees what the view accepts.
     #[test]
     fn a_view_keeps_the_store_rules_and_never_writes_the_store() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Arc::new(Store::open(dir.path()).unwrap());
-        let id = store
-            .create_memory_store(&NewMemoryStore {
-                name: "notes".into(),
-                description: String::new(),
-                instructions: String::new(),
-                size_limit_bytes: None,
-            })
-            .unwrap()
-            .id;
+        let (_dir, store, id) = store_with("notes", None);
         let user = WriteMeta::user("test");
         store.write_document(&id, "/memories/admin.md", "x\n", &user).unwrap();
         let view = MemoryView::new(store.clone());
@@ -534,17 +538,7 @@ mod tests {
     /// counting the view's own writes, and still lets a document shrink.
     #[test]
     fn a_view_holds_the_store_to_its_size_limit() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Arc::new(Store::open(dir.path()).unwrap());
-        let id = store
-            .create_memory_store(&NewMemoryStore {
-                name: "small".into(),
-                description: String::new(),
-                instructions: String::new(),
-                size_limit_bytes: Some(100),
-            })
-            .unwrap()
-            .id;
+        let (_dir, store, id) = store_with("small", Some(100));
         let user = WriteMeta::user("test");
         store.write_document(&id, "/memories/a.md", &"a".repeat(60), &user).unwrap();
         let view = MemoryView::new(store.clone());

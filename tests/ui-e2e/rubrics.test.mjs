@@ -89,6 +89,29 @@ async function keyboardMove(page, key, times) {
   await page.waitForTimeout(250)
 }
 
+/**
+ * Mouse reorder: press on a card's handle and move in small steps until the
+ * card's middle is over the other card's middle (where dnd-kit's
+ * closest-centre rule swaps them), then release.
+ */
+async function mouseDrag(page, card, onto) {
+  await card.locator('.drag-handle').scrollIntoViewIfNeeded()
+  const handle = card.locator('.drag-handle')
+  const from = await handle.boundingBox()
+  const cardBox = await card.boundingBox()
+  const ontoBox = await onto.boundingBox()
+  const x = from.x + from.width / 2
+  const y = from.y + from.height / 2
+  const shift = ontoBox.y + ontoBox.height / 2 - (cardBox.y + cardBox.height / 2)
+  await page.mouse.move(x, y)
+  await page.mouse.down()
+  await page.mouse.move(x, y + Math.sign(shift) * 8, { steps: 4 })
+  await page.mouse.move(x, y + shift, { steps: 24 })
+  await page.waitForTimeout(250)
+  await page.mouse.up()
+  await page.waitForTimeout(300)
+}
+
 describe('Rubric builder', () => {
   test('build a rubric, try it on a past output, save, export and import it back exactly', async () => {
     const { page, context, errors } = await openPage(browser)
@@ -143,6 +166,46 @@ describe('Rubric builder', () => {
     // Keyboard reorder: the word limit moves from third to first.
     await cards.nth(2).getByRole('button', { name: /Reorder Short summary/ }).focus()
     await keyboardMove(page, 'ArrowUp', 2)
+    assert.deepEqual(await criterionNames(page), ['Short summary', 'Names the root cause', 'Counts the tickets'])
+    // Mouse reorder, by the handle: the last card up one, then back (in a
+    // window tall enough to hold both cards, as the mouse cannot leave it).
+    const viewport = page.viewportSize()
+    await page.setViewportSize({ width: viewport.width, height: 1400 })
+    await mouseDrag(page, cards.nth(2), cards.nth(1))
+    assert.deepEqual(await criterionNames(page), ['Short summary', 'Counts the tickets', 'Names the root cause'])
+    await mouseDrag(page, cards.nth(2), cards.nth(1))
+    assert.deepEqual(await criterionNames(page), ['Short summary', 'Names the root cause', 'Counts the tickets'])
+    await page.setViewportSize(viewport)
+    // In a window too short for both, holding the card at the top edge
+    // scrolls the page up towards the first card, and it drops there.
+    const handle = cards.nth(2).locator('.drag-handle')
+    await handle.scrollIntoViewIfNeeded()
+    const start = await handle.boundingBox()
+    const dragged = await cards.nth(2).boundingBox()
+    const x = start.x + start.width / 2
+    // From the pointer to the dragged card's middle, which must end on the first card's middle.
+    const toMiddle = dragged.y + dragged.height / 2 - (start.y + start.height / 2)
+    await page.mouse.move(x, start.y + start.height / 2)
+    await page.mouse.down()
+    await page.mouse.move(x, start.y + start.height / 2 - 8, { steps: 4 })
+    // Near the edge, not on it: the nearer, the faster it scrolls.
+    await page.mouse.move(x, 60, { steps: 20 })
+    // The content pane scrolls (not the window): held near the edge, it
+    // scrolls up until the first card is in reach; leaving the edge stops it.
+    const firstMiddle = () => cards.nth(0).evaluate((card) => (card.getBoundingClientRect().top + card.getBoundingClientRect().bottom) / 2)
+    for (let i = 0; i < 100 && (await firstMiddle()) - toMiddle < 60; i++) await page.waitForTimeout(50)
+    await page.mouse.move(x, 390)
+    const target = (await firstMiddle()) - toMiddle
+    assert.ok(target > 0 && target < 770, `holding at the top edge scrolls the first card into reach (the pointer goes to ${target})`)
+    await page.mouse.move(x, target, { steps: 10 })
+    await page.waitForTimeout(250)
+    await page.mouse.up()
+    await page.waitForTimeout(300)
+    // It was dropped higher up (where exactly depends on the scroll's speed).
+    const moved = (await criterionNames(page)).indexOf('Counts the tickets')
+    assert.ok(moved < 2, `the card moved up: ${await criterionNames(page)}`)
+    await cards.nth(moved).getByRole('button', { name: /Reorder Counts the tickets/ }).focus()
+    await keyboardMove(page, 'ArrowDown', 2 - moved)
     assert.deepEqual(await criterionNames(page), ['Short summary', 'Names the root cause', 'Counts the tickets'])
     assert.deepEqual(await seriousViolations(page), [])
     await screenshot(page, 'rubric-builder')

@@ -138,6 +138,14 @@ describe('Dream review', () => {
     await page.getByRole('link', { name: '← Back to the dream' }).click()
     await detail.getByTestId('dream-state').getByText('Waiting for review').waitFor()
     await style.getByText('Both sessions asked for short answers.').waitFor()
+    // The list's agent filter is kept in the address with the open dream.
+    await page.getByLabel('Show dreams of').selectOption('helper')
+    await page.waitForURL(/#\/dreams\?dream=[^&]+&agent=helper$/)
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Sessions' }).click()
+    await page.getByRole('heading', { level: 1, name: 'Sessions' }).waitFor()
+    await page.goBack()
+    await detail.getByTestId('dream-state').getByText('Waiting for review').waitFor()
+    assert.equal(await page.getByLabel('Show dreams of').inputValue(), 'helper')
     // The rewrite shows as a diff against what the document holds.
     const notesDiff = notes.getByRole('region', { name: 'Change to /memories/notes.md' })
     await notesDiff.locator('.diff-removed').getByText('The user likes long, detailed answers.').waitFor()

@@ -23,18 +23,20 @@ import '../styles/memory.css'
 import '../styles/dreams.css'
 
 type Tab = 'review' | 'diary'
-type DreamsView = { tab: Tab; dream?: string }
+type DreamsView = { tab: Tab; dream?: string; agent?: string }
 
 /** The address's query for what the screen shows. */
-function queryOf({ tab, dream }: DreamsView) {
+function queryOf({ tab, dream, agent }: DreamsView) {
   const query = new URLSearchParams()
   if (tab === 'diary') query.set('tab', 'diary')
   if (dream) query.set('dream', dream)
+  if (agent) query.set('agent', agent)
   return query
 }
 
 export function DreamsPage() {
-  // The address can open a dream or the diary (`?dream=…`, `?tab=diary`), and
+  // The address can open a dream, the diary or one agent's dreams (`?dream=…`,
+  // `?tab=diary`, `?agent=…`), and
   // choices made here are kept in it in place (the same visit, so focus
   // stays), so Back from a source session returns to the open dream.
   const [params] = useSearchParams()
@@ -44,7 +46,11 @@ export function DreamsPage() {
   if (params.toString() !== linked) {
     setLinked(params.toString())
     if (queryOf(view).toString() !== params.toString()) {
-      setView({ tab: params.get('tab') === 'diary' ? 'diary' : 'review', dream: params.get('dream') ?? undefined })
+      setView({
+        tab: params.get('tab') === 'diary' ? 'diary' : 'review',
+        dream: params.get('dream') ?? undefined,
+        agent: params.get('agent') ?? undefined,
+      })
     }
   }
   useEffect(() => {
@@ -55,7 +61,8 @@ export function DreamsPage() {
   const [items, setItems] = useState<DreamListItem[]>()
   const [listError, setListError] = useState<ApiError>()
   const [refresh, setRefresh] = useState(0)
-  const [filter, setFilter] = useState('')
+  const filter = view.agent ?? ''
+  const setFilter = (agent: string) => setView((now) => ({ ...now, agent: agent || undefined }))
   const { tab, dream: selected } = view
 
   useEffect(() => {
@@ -82,7 +89,7 @@ export function DreamsPage() {
     [],
   )
 
-  const open = useCallback((id: string) => setView({ tab: 'review', dream: id }), [])
+  const open = useCallback((id: string) => setView((now) => ({ ...now, tab: 'review', dream: id })), [])
   const setTab = (next: Tab) => setView((now) => ({ ...now, tab: next }))
 
   const onTabKey = (event: KeyboardEvent) => {

@@ -269,9 +269,18 @@ impl MemoryView {
 
     /// Lays a dream's proposal (every edit not rejected) over the view, as
     /// apply would write it; an edit whose document changed since the dream
-    /// read it fails as apply would.
+    /// read it, or that holds a secret, fails as apply would.
     pub fn apply_proposal(&self, store_id: &str, edits: &[ProposalEdit]) -> Result<()> {
-        for e in edits.iter().filter(|e| e.decision != EditDecision::Rejected) {
+        let chosen = || edits.iter().filter(|e| e.decision != EditDecision::Rejected);
+        // What apply would refuse (a secret, an oversized document) never
+        // reaches an evaluation run either; checked before any edit is laid.
+        for e in chosen() {
+            if let Some(content) = &e.content {
+                let meta = WriteMeta::dream(&e.dream_id, "");
+                crate::store::memory::check_content(&memory_path::normalize(&e.path)?, content, &meta)?;
+            }
+        }
+        for e in chosen() {
             let path = memory_path::normalize(&e.path)?;
             let current = self.read_document(store_id, &path)?.map(|(_, c)| c);
             if let Some(base) = &e.base_sha256 {
@@ -557,5 +566,34 @@ mod tests {
         view.write_document(&id, "/memories/c.md", &"c".repeat(20), &user).unwrap();
         assert_eq!(view.memory_store(&id).unwrap().used_bytes, 6 + 30 + 20);
         assert_eq!(store.memory_store(&id).unwrap().used_bytes, 60);
+    }
+
+    /// A proposal edit holding a secret (say, changed by hand after the
+    /// dream's guards ran) is refused before any evaluation run reads it.
+    #[test]
+    fn a_proposal_with_a_secret_never_reaches_the_view() {
+        let (_dir, store, id) = store_with("notes", None);
+        let view = MemoryView::new(store.clone());
+        let edit = |path: &str, content: &str| ProposalEdit {
+            id: format!("e-{path}"),
+            dream_id: "d".into(),
+            position: 0,
+            op: EditOp::Create,
+            path: path.into(),
+            merged_paths: Vec::new(),
+            content: Some(content.into()),
+            base_sha256: None,
+            reason: String::new(),
+            source_session_ids: Vec::new(),
+            decision: EditDecision::Accepted,
+        };
+        let refused = view.apply_proposal(
+            &id,
+            &[edit("/memories/a.md", "fine\n"), edit("/memories/k.md", "AWS key AKIAIOSFODNN7EXAMPLE\n")],
+        );
+        assert!(matches!(refused, Err(Error::Secret(_))), "{refused:?}");
+        // Nothing of it was laid, not even the harmless edit before it.
+        assert!(view.read_document(&id, "/memories/k.md").unwrap().is_none());
+        assert!(view.read_document(&id, "/memories/a.md").unwrap().is_none());
     }
 }

@@ -325,3 +325,37 @@ fn workspace_tool_stays_inside_its_folder() {
     }
     assert!(!outside.path().join("new.txt").exists());
 }
+
+/// In an evaluation run the tool sees the memory view, not the store: a
+/// document the proposal deleted can be created again, one it created
+/// already exists, and the store never changes.
+#[test]
+fn over_a_view_every_existence_check_asks_the_view() {
+    use reverie_engine::tools::memory_view::{MemoryAccess, MemoryView};
+    let f = fixture();
+    let user = WriteMeta::user("test");
+    f.store.write_document(&f.own, "/memories/old.md", "gone after the dream\n", &user).unwrap();
+    let view = Arc::new(MemoryView::new(f.store.clone()));
+    // As a proposal would lay it: old.md deleted, new.md created.
+    view.delete_document(&f.own, "/memories/old.md", &user).unwrap();
+    view.write_document(&f.own, "/memories/new.md", "from the dream\n", &user).unwrap();
+    let agent = f.store.agent("coder").unwrap();
+    let session = f
+        .store
+        .create_session(&NewSession { agent_id: agent.id.clone(), task: "t".into(), parent_id: None })
+        .unwrap();
+    let tool = MemoryTool::new(f.store.clone(), mounts_for(&agent), &agent.id, &session.id).with_view(Some(view.clone()));
+
+    let out = tool.execute(&json!({"command": "create", "path": "/memories/old.md", "file_text": "again\n"}));
+    assert!(!out.is_error, "{}", out.content);
+    let out = tool.execute(&json!({"command": "create", "path": "/memories/new.md", "file_text": "twice\n"}));
+    assert!(out.is_error && out.content.contains("already exists"), "{}", out.content);
+    let out = tool.execute(&json!({"command": "rename", "old_path": "/memories/new.md", "new_path": "/memories/renamed.md"}));
+    assert!(!out.is_error, "{}", out.content);
+    let out = tool.execute(&json!({"command": "delete", "path": "/memories/renamed.md"}));
+    assert!(!out.is_error, "{}", out.content);
+
+    assert_eq!(view.read_document(&f.own, "/memories/old.md").unwrap().unwrap().1, "again\n");
+    assert_eq!(f.store.read_document(&f.own, "/memories/old.md").unwrap().unwrap().1, "gone after the dream\n");
+    assert!(f.store.read_document(&f.own, "/memories/renamed.md").unwrap().is_none());
+}

@@ -178,7 +178,7 @@ impl MemoryTool {
                 let r = self.resolve(&path)?;
                 self.writable(&r)?;
                 if self
-                    .store
+                    .memory
                     .read_document(&r.mount.store_id, &r.inner)?
                     .is_some()
                     || !self.documents_under(&r)?.is_empty()
@@ -301,7 +301,7 @@ impl MemoryTool {
                 }
                 self.writable(&r)?;
                 if self
-                    .store
+                    .memory
                     .read_document(&r.mount.store_id, &r.inner)?
                     .is_some()
                 {
@@ -349,7 +349,7 @@ impl MemoryTool {
                     )));
                 }
                 let is_file = self
-                    .store
+                    .memory
                     .read_document(&from.mount.store_id, &from.inner)?
                     .is_some();
                 let is_dir = !is_file && !self.documents_under(&from)?.is_empty();
@@ -360,7 +360,7 @@ impl MemoryTool {
                     )));
                 }
                 if self
-                    .store
+                    .memory
                     .read_document(&to.mount.store_id, &to.inner)?
                     .is_some()
                     || !self.documents_under(&to)?.is_empty()

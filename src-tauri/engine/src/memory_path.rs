@@ -151,67 +151,92 @@ pub fn lookalike_key(name: &str) -> String {
     unicode_security::skeleton(&lower).collect()
 }
 
-/// [`lookalike_key`] remembered per name: every new document is compared
-/// with each name already in its store, so the same names' keys are asked
-/// for again on every write. The memo is a pure cache, dropped whole when
-/// it grows past a bound.
-fn cached_lookalike_key(name: &str) -> String {
+/// Whether `name` has the lookalike key `key`, with [`lookalike_key`]
+/// remembered per name: every new document is compared with each name
+/// already in its store, so the same names' keys are asked for again on
+/// every write. The memo is a pure cache, dropped whole when it grows past a
+/// bound.
+fn has_lookalike_key(name: &str, key: &str) -> bool {
     use std::collections::HashMap;
     use std::sync::{Mutex, OnceLock};
     const MAX_NAMES: usize = 50_000;
     static KEYS: OnceLock<Mutex<HashMap<String, String>>> = OnceLock::new();
     let keys = KEYS.get_or_init(Default::default);
-    if let Some(key) = keys.lock().unwrap_or_else(|p| p.into_inner()).get(name) {
-        return key.clone();
+    if let Some(known) = keys.lock().unwrap_or_else(|p| p.into_inner()).get(name) {
+        return known == key;
     }
-    let key = lookalike_key(name);
+    let computed = lookalike_key(name);
+    let same = computed == key;
     let mut keys = keys.lock().unwrap_or_else(|p| p.into_inner());
     if keys.len() >= MAX_NAMES {
         keys.clear();
     }
-    keys.insert(name.to_string(), key.clone());
-    key
+    keys.insert(name.to_string(), computed);
+    same
 }
 
-/// Why `new` cannot join a store that holds `existing` (both normalised
-/// document paths), as a sentence naming the existing document; `None` when
-/// they can sit side by side in any folder or zip. Refused: a name that
-/// looks the same as an existing one (lookalike letters or only a change of
-/// case), a folder that looks like another folder, and a path that would
-/// make a document also a folder (or a folder also a document).
-pub fn clash(new: &str, existing: &str) -> Option<String> {
-    if new == existing {
-        return None;
+/// A new document path, ready to be checked against every path already in
+/// its store: its names and their lookalike keys are worked out once.
+pub struct NewPath<'a> {
+    path: &'a str,
+    names: Vec<&'a str>,
+    keys: Vec<String>,
+}
+
+impl<'a> NewPath<'a> {
+    pub fn new(path: &'a str) -> Self {
+        let names: Vec<&str> = path.split('/').skip(2).collect();
+        let keys = names.iter().map(|name| lookalike_key(name)).collect();
+        NewPath { path, names, keys }
     }
-    let a: Vec<&str> = new.split('/').skip(2).collect();
-    let b: Vec<&str> = existing.split('/').skip(2).collect();
-    for i in 0..a.len().min(b.len()) {
-        if a[i] == b[i] {
-            continue;
-        }
-        if cached_lookalike_key(a[i]) != cached_lookalike_key(b[i]) {
+
+    /// Why this path cannot join a store that holds `existing` (a
+    /// normalised document path), as a sentence naming the existing
+    /// document; `None` when they can sit side by side in any folder or
+    /// zip. Refused: a name that looks the same as an existing one
+    /// (lookalike letters or only a change of case), a folder that looks
+    /// like another folder, and a path that would make a document also a
+    /// folder (or a folder also a document).
+    pub fn clash_with(&self, existing: &str) -> Option<String> {
+        let new = self.path;
+        if new == existing {
             return None;
         }
-        let last = i + 1 == a.len() && i + 1 == b.len();
-        if last {
+        let b: Vec<&str> = existing.split('/').skip(2).collect();
+        let a = &self.names;
+        for i in 0..a.len().min(b.len()) {
+            if a[i] == b[i] {
+                continue;
+            }
+            if !has_lookalike_key(b[i], &self.keys[i]) {
+                return None;
+            }
+            let last = i + 1 == a.len() && i + 1 == b.len();
+            if last {
+                return Some(format!(
+                    "{new} would look the same as the existing document {existing}; choose a clearly different name, or edit that one"
+                ));
+            }
+            let folder = format!("{ROOT}/{}", b[..=i].join("/"));
             return Some(format!(
-                "{new} would look the same as the existing document {existing}; choose a clearly different name, or edit that one"
+                "{new} would put it in a folder that looks the same as the existing {folder}/ (which holds {existing}); use that folder or a clearly different name"
             ));
         }
-        let folder = format!("{ROOT}/{}", b[..=i].join("/"));
-        return Some(format!(
-            "{new} would put it in a folder that looks the same as the existing {folder}/ (which holds {existing}); use that folder or a clearly different name"
-        ));
+        if a.len() > b.len() {
+            Some(format!(
+                "{existing} is a document, so it cannot also be a folder holding {new}; rename one of them"
+            ))
+        } else {
+            Some(format!(
+                "{new} would be a document where the folder holding {existing} is; rename one of them"
+            ))
+        }
     }
-    if a.len() > b.len() {
-        Some(format!(
-            "{existing} is a document, so it cannot also be a folder holding {new}; rename one of them"
-        ))
-    } else {
-        Some(format!(
-            "{new} would be a document where the folder holding {existing} is; rename one of them"
-        ))
-    }
+}
+
+/// Why `new` cannot join a store that holds `existing`: see [`NewPath::clash_with`].
+pub fn clash(new: &str, existing: &str) -> Option<String> {
+    NewPath::new(new).clash_with(existing)
 }
 
 /// Checks a directory path for listing: `/memories` itself is allowed.

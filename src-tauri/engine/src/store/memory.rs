@@ -408,22 +408,37 @@ impl Store {
 
     /// Live documents, sorted by path; `under` limits to a directory.
     pub fn list_documents(&self, store_id: &str, under: Option<&str>) -> Result<Vec<Document>> {
-        let dir = under.map(memory_path::normalize_dir).transpose()?;
+        let Some(dir) = under.map(memory_path::normalize_dir).transpose()? else {
+            let conn = self.conn();
+            let mut stmt = conn.prepare_cached(&format!(
+                "SELECT {DOC_COLUMNS} FROM documents d JOIN document_versions v ON v.id = d.head_version_id
+                 WHERE d.store_id = ?1 AND d.deleted = 0 ORDER BY d.path"
+            ))?;
+            let docs = stmt.query_map([store_id], document_from_row)?;
+            return Ok(docs.collect::<rusqlite::Result<Vec<_>>>()?);
+        };
+        // The directory itself and the paths below it, read by range on the
+        // live-path index rather than all of the store.
+        let (from, to) = below(&dir);
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(&format!(
             "SELECT {DOC_COLUMNS} FROM documents d JOIN document_versions v ON v.id = d.head_version_id
-             WHERE d.store_id = ?1 AND d.deleted = 0 ORDER BY d.path"
+             WHERE d.store_id = ?1 AND d.deleted = 0 AND (d.path = ?2 OR (d.path >= ?3 AND d.path < ?4))
+             ORDER BY d.path"
         ))?;
-        let docs = stmt
-            .query_map([store_id], document_from_row)?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        Ok(match dir {
-            Some(dir) => docs
-                .into_iter()
-                .filter(|d| memory_path::is_within(&d.path, &dir))
-                .collect(),
-            None => docs,
-        })
+        let docs = stmt.query_map(params![store_id, dir, from, to], document_from_row)?;
+        Ok(docs.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// Whether any live document lies below the directory `dir` (not `dir`
+    /// itself): one indexed look, however large the store.
+    pub fn any_document_under(&self, store_id: &str, dir: &str) -> Result<bool> {
+        let (from, to) = below(&memory_path::normalize_dir(dir)?);
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT 1 FROM documents WHERE store_id = ?1 AND deleted = 0 AND path >= ?2 AND path < ?3 LIMIT 1",
+        )?;
+        Ok(stmt.exists(params![store_id, from, to])?)
     }
 
     /// The first `limit` live documents of a store in path order, for a
@@ -826,11 +841,16 @@ fn check_no_secret(path: &str, content: &str, meta: &WriteMeta) -> Result<()> {
     }
 }
 
+/// The bounds of the paths below `dir` in byte order: every path that
+/// starts with `dir/` sorts from `dir/` up to, not including, `dir0` ('0'
+/// follows '/').
+fn below(dir: &str) -> (String, String) {
+    (format!("{dir}/"), format!("{dir}0"))
+}
+
 /// Live document paths under the directory `dir` (not `dir` itself).
 fn live_paths_under(tx: &Transaction<'_>, store_id: &str, dir: &str) -> Result<Vec<String>> {
-    // '0' sorts right after '/': the range holds exactly the paths below.
-    let low = format!("{dir}/");
-    let high = format!("{dir}0");
+    let (low, high) = below(dir);
     let mut stmt = tx.prepare_cached(
         "SELECT path FROM documents WHERE store_id = ?1 AND deleted = 0 AND path >= ?2 AND path < ?3 ORDER BY path",
     )?;
@@ -1142,9 +1162,10 @@ fn refuse_clashing_path(
         "SELECT d.path FROM documents d WHERE d.store_id = ?1 AND d.deleted = 0 AND d.id <> ?2",
     )?;
     let mut rows = stmt.query(params![store_id, moving.unwrap_or("")])?;
+    let new = memory_path::NewPath::new(path);
     while let Some(row) = rows.next()? {
-        let existing: String = row.get(0)?;
-        if let Some(why) = memory_path::clash(path, &existing) {
+        let existing = row.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?;
+        if let Some(why) = new.clash_with(existing) {
             return Err(Error::Conflict(why));
         }
     }

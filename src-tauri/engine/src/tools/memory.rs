@@ -181,7 +181,7 @@ impl MemoryTool {
                     .memory
                     .read_document(&r.mount.store_id, &r.inner)?
                     .is_some()
-                    || !self.documents_under(&r)?.is_empty()
+                    || self.has_documents_under(&r)?
                 {
                     return Err(Error::Invalid(format!("File {} already exists", r.shown)));
                 }
@@ -352,7 +352,7 @@ impl MemoryTool {
                     .memory
                     .read_document(&from.mount.store_id, &from.inner)?
                     .is_some();
-                let is_dir = !is_file && !self.documents_under(&from)?.is_empty();
+                let is_dir = !is_file && self.has_documents_under(&from)?;
                 if !is_file && !is_dir {
                     return Err(Error::Invalid(format!(
                         "The path {} does not exist",
@@ -363,7 +363,7 @@ impl MemoryTool {
                     .memory
                     .read_document(&to.mount.store_id, &to.inner)?
                     .is_some()
-                    || !self.documents_under(&to)?.is_empty()
+                    || self.has_documents_under(&to)?
                 {
                     return Err(Error::Invalid(format!(
                         "The destination {} already exists",
@@ -444,9 +444,8 @@ impl MemoryTool {
             }
             return Ok(ToolOutput::ok(out).with_effect(self.effect("read", &r, read_version)));
         }
-        let docs = self.documents_under(&r)?;
         let is_mount_dir = r.inner == memory_path::ROOT && r.mount.dir.is_some();
-        if docs.is_empty() && !is_mount_dir {
+        if !is_mount_dir && !self.has_documents_under(&r)? {
             return Err(Error::Invalid(format!(
                 "The path {} does not exist. Please provide a valid path.",
                 r.shown
@@ -613,7 +612,7 @@ impl MemoryTool {
             .memory
             .read_document(&r.mount.store_id, &r.inner)?
             .is_none()
-            && !self.documents_under(r)?.is_empty()
+            && self.has_documents_under(r)?
         {
             return Err(Error::Invalid(format!(
                 "The path {} is not a file.",
@@ -632,22 +631,9 @@ impl MemoryTool {
         Ok((doc.sha256, content))
     }
 
-    fn documents_under(&self, r: &Resolved<'_>) -> Result<Vec<String>, Error> {
-        if r.inner == memory_path::ROOT {
-            return Ok(self
-                .memory
-                .list_documents(&r.mount.store_id, None)?
-                .into_iter()
-                .map(|d| d.path)
-                .collect());
-        }
-        Ok(self
-            .memory
-            .list_documents(&r.mount.store_id, Some(&r.inner))?
-            .into_iter()
-            .map(|d| d.path)
-            .filter(|p| p != &r.inner)
-            .collect())
+    /// Whether `r` is a directory with documents in it (one indexed look in the store).
+    fn has_documents_under(&self, r: &Resolved<'_>) -> Result<bool, Error> {
+        self.memory.any_document_under(&r.mount.store_id, &r.inner)
     }
 
     fn meta(&self, reason: &str) -> WriteMeta {

@@ -45,6 +45,11 @@ pub trait MemoryAccess: Send + Sync {
         to: &str,
         meta: &WriteMeta,
     ) -> Result<DocumentVersion>;
+    /// Whether any document lies below the directory `dir` (not `dir` itself).
+    fn any_document_under(&self, store_id: &str, dir: &str) -> Result<bool> {
+        let dir = memory_path::normalize_dir(dir)?;
+        Ok(self.list_documents(store_id, Some(&dir))?.iter().any(|d| d.path != dir))
+    }
     fn delete_tree(&self, store_id: &str, dir: &str, meta: &WriteMeta) -> Result<usize>;
     fn rename_tree(&self, store_id: &str, from: &str, to: &str, meta: &WriteMeta)
     -> Result<usize>;
@@ -65,6 +70,9 @@ impl MemoryAccess for Store {
     }
     fn read_document(&self, store_id: &str, path: &str) -> Result<Option<(Document, String)>> {
         Store::read_document(self, store_id, path)
+    }
+    fn any_document_under(&self, store_id: &str, dir: &str) -> Result<bool> {
+        Store::any_document_under(self, store_id, dir)
     }
     fn write_document(
         &self,
@@ -256,11 +264,12 @@ impl MemoryView {
     /// (other than `moving`, the document taking the path).
     fn check_new_path(&self, store_id: &str, path: &str, moving: Option<&str>) -> Result<()> {
         memory_path::check_new(path)?;
+        let new = memory_path::NewPath::new(path);
         for existing in self.documents(store_id)?.keys() {
             if Some(existing.as_str()) == moving {
                 continue;
             }
-            if let Some(why) = memory_path::clash(path, existing) {
+            if let Some(why) = new.clash_with(existing) {
                 return Err(Error::Conflict(why));
             }
         }

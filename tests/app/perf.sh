@@ -117,7 +117,8 @@ launch() {
       awk '{ n = split($2, parts, "/"); printf "%s%s %d MB", sep, parts[n], $1 / 1024; sep = ", " }' || true)
   fi
   kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true
-  rm -rf "$scratch"
+  # WebKit's helper processes can still be writing there for a moment.
+  rm -rf "$scratch" 2>/dev/null || { sleep 1; rm -rf "$scratch" 2>/dev/null || true; }
 }
 
 visible_ms=() painted_ms=() floor_visible_ms=() floor_painted_ms=()

@@ -408,14 +408,9 @@ impl Store {
 
     /// Live documents, sorted by path; `under` limits to a directory.
     pub fn list_documents(&self, store_id: &str, under: Option<&str>) -> Result<Vec<Document>> {
-        let Some(dir) = under.map(memory_path::normalize_dir).transpose()? else {
-            let conn = self.conn();
-            let mut stmt = conn.prepare_cached(&format!(
-                "SELECT {DOC_COLUMNS} FROM documents d JOIN document_versions v ON v.id = d.head_version_id
-                 WHERE d.store_id = ?1 AND d.deleted = 0 ORDER BY d.path"
-            ))?;
-            let docs = stmt.query_map([store_id], document_from_row)?;
-            return Ok(docs.collect::<rusqlite::Result<Vec<_>>>()?);
+        let dir = match under {
+            Some(dir) => memory_path::normalize_dir(dir)?,
+            None => memory_path::ROOT.to_string(),
         };
         // The directory itself and the paths below it, read by range on the
         // live-path index rather than all of the store.

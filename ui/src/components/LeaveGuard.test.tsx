@@ -1,25 +1,9 @@
 import { render, screen } from '@testing-library/react'
 import userEvent from '@testing-library/user-event'
-import { useState } from 'react'
-import { Link, Route, Router, Switch } from 'wouter'
+import { Route, Router, Switch } from 'wouter'
 import { describe, expect, test } from 'vitest'
+import { DraftEditor } from '../test/DraftEditor'
 import { testLocation } from '../test/renderRouted'
-import { LeaveGuard } from './LeaveGuard'
-
-function Editor() {
-  const [text, setText] = useState('')
-  return (
-    <>
-      <h1>Editor</h1>
-      <label>
-        Text
-        <input value={text} onChange={(e) => setText(e.target.value)} />
-      </label>
-      <Link to="/elsewhere">Elsewhere</Link>
-      <LeaveGuard when={text !== ''} what="the draft" />
-    </>
-  )
-}
 
 function renderEditor() {
   const location = testLocation('/')
@@ -27,7 +11,7 @@ function renderEditor() {
     <Router hook={location.hook}>
       <Switch>
         <Route path="/">
-          <Editor />
+          <DraftEditor />
         </Route>
         <Route path="/elsewhere">
           <h1>Elsewhere</h1>

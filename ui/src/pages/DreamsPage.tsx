@@ -2,10 +2,9 @@
  * Dreams: review passes that propose changes to an agent's memory. Start one
  * now (cost shown first), follow it live, review its proposal change by
  * change, apply or revert it, and read the diary of what dreams learned. The
- * open dream and tab live in the address (`?dream=…`, `?tab=diary`).
+ * open dream, the tab and the agent shown live in the address.
  */
 import { useCallback, useEffect, useState, type KeyboardEvent } from 'react'
-import { useSearchParams } from 'wouter'
 import { ApiError, call, subscribe, type DreamListItem } from '../api'
 import { CallError } from '../components/CallError'
 import { EmptyState } from '../components/EmptyState'
@@ -16,7 +15,7 @@ import { DreamDiary } from '../components/dreams/DreamDiary'
 import { DreamList } from '../components/dreams/DreamList'
 import { DreamNow } from '../components/dreams/DreamNow'
 import { OvernightCard } from '../components/dreams/OvernightCard'
-import { useKeepInAddress } from '../state/router'
+import { useAddressState } from '../state/router'
 import { useCall } from '../state/useCall'
 import { Options } from '../components/Options'
 import '../styles/memory.css'
@@ -24,6 +23,15 @@ import '../styles/dreams.css'
 
 type Tab = 'review' | 'diary'
 type DreamsView = { tab: Tab; dream?: string; agent?: string }
+
+/** What the address asks the screen to show. */
+function viewOf(query: URLSearchParams): DreamsView {
+  return {
+    tab: query.get('tab') === 'diary' ? 'diary' : 'review',
+    dream: query.get('dream') ?? undefined,
+    agent: query.get('agent') ?? undefined,
+  }
+}
 
 /** The address's query for what the screen shows. */
 function queryOf({ tab, dream, agent }: DreamsView) {
@@ -35,28 +43,10 @@ function queryOf({ tab, dream, agent }: DreamsView) {
 }
 
 export function DreamsPage() {
-  // The address can open a dream, the diary or one agent's dreams (`?dream=…`,
-  // `?tab=diary`, `?agent=…`), and
-  // choices made here are kept in it in place (the same visit, so focus
-  // stays), so Back from a source session returns to the open dream.
-  const [params] = useSearchParams()
-  const keepInAddress = useKeepInAddress()
-  const [view, setView] = useState<DreamsView>({ tab: 'review' })
-  const [linked, setLinked] = useState<string>()
-  if (params.toString() !== linked) {
-    setLinked(params.toString())
-    if (queryOf(view).toString() !== params.toString()) {
-      setView({
-        tab: params.get('tab') === 'diary' ? 'diary' : 'review',
-        dream: params.get('dream') ?? undefined,
-        agent: params.get('agent') ?? undefined,
-      })
-    }
-  }
-  useEffect(() => {
-    const query = queryOf(view)
-    if (query.toString() !== params.toString()) keepInAddress(query)
-  }, [view, params, keepInAddress])
+  // What the screen shows is the address (`?dream=…`, `?tab=diary`,
+  // `?agent=…`), kept in place as it changes, so Back from a source session
+  // returns to the open dream.
+  const [view, setView] = useAddressState(viewOf, queryOf)
   const agents = useCall('agents.list', {})
   const [items, setItems] = useState<DreamListItem[]>()
   const [listError, setListError] = useState<ApiError>()
@@ -89,7 +79,7 @@ export function DreamsPage() {
     [],
   )
 
-  const open = useCallback((id: string) => setView((now) => ({ ...now, tab: 'review', dream: id })), [])
+  const open = useCallback((id: string) => setView((now) => ({ ...now, tab: 'review', dream: id })), [setView])
   const setTab = (next: Tab) => setView((now) => ({ ...now, tab: next }))
 
   const onTabKey = (event: KeyboardEvent) => {

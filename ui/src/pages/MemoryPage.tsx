@@ -7,7 +7,6 @@
  * for who wrote each line of a version), so links land on them.
  */
 import { useCallback, useEffect, useRef, useState } from 'react'
-import { useSearchParams } from 'wouter'
 import { ApiError, call, subscribe, type MemoryDocument, type SearchHit } from '../api'
 import { CallError } from '../components/CallError'
 import { EmptyState } from '../components/EmptyState'
@@ -20,7 +19,7 @@ import { MirrorPanel } from '../components/memory/MirrorPanel'
 import { NewDocumentForm } from '../components/memory/NewDocumentForm'
 import { PendingDreams } from '../components/memory/PendingDreams'
 import { formatSize } from '../state/memoryTree'
-import { useKeepInAddress } from '../state/router'
+import { useAddressState } from '../state/router'
 import { useCall } from '../state/useCall'
 import { LeaveGuard, UnsavedQuestion } from '../components/LeaveGuard'
 import { ExportStore } from '../components/memory/ExportStore'
@@ -33,6 +32,14 @@ interface Chosen {
   store?: string
   doc?: string
   blame?: { version?: number }
+}
+
+/** What the address asks the screen to show; `&view=blame` (and
+ * `&version=N`) opens who wrote each line, as the timeline links do. */
+function chosenOf(query: URLSearchParams): Chosen {
+  const version = Number(query.get('version'))
+  const blame = query.get('view') === 'blame' ? { version: Number.isInteger(version) && version > 0 ? version : undefined } : undefined
+  return { store: query.get('store') ?? undefined, doc: query.get('doc') ?? undefined, blame }
 }
 
 /** The address's query for what the screen shows. */
@@ -52,26 +59,9 @@ interface Destination {
 }
 
 export function MemoryPage() {
-  // The address can open a store and document (`?store=…&doc=…`), and choices
-  // made here are kept in it in place (the same visit, so focus stays), so
-  // Back from another screen returns to the open document.
-  const [params] = useSearchParams()
-  const keepInAddress = useKeepInAddress()
-  const [chosen, setChosen] = useState<Chosen>({})
-  const [linked, setLinked] = useState('')
-  if (params.toString() !== linked) {
-    setLinked(params.toString())
-    if (queryOf(chosen).toString() !== params.toString()) {
-      // `&view=blame` (and `&version=N`) opens who wrote each line, as the timeline links do.
-      const version = Number(params.get('version'))
-      const blame = params.get('view') === 'blame' ? { version: Number.isInteger(version) && version > 0 ? version : undefined } : undefined
-      setChosen({ store: params.get('store') ?? undefined, doc: params.get('doc') ?? undefined, blame })
-    }
-  }
-  useEffect(() => {
-    const query = queryOf(chosen)
-    if (query.toString() !== params.toString()) keepInAddress(query)
-  }, [chosen, params, keepInAddress])
+  // What the screen shows is the address (`?store=…&doc=…`), kept in place
+  // as it changes, so Back from another screen returns to the open document.
+  const [chosen, setChosen] = useAddressState(chosenOf, queryOf)
   const stores = useCall('memory.stores', {})
   const storeName = chosen.store ?? (stores.status === 'ok' ? stores.data[0]?.name : undefined)
   const openPath = chosen.doc
@@ -164,7 +154,7 @@ export function MemoryPage() {
           ? now
           : { store: now.store, doc: next.doc === null ? undefined : next.doc },
     )
-  }, [])
+  }, [setChosen])
 
   // Moving to another document or store with unsaved text asks first; the
   // move (and what follows it) waits for the answer.

@@ -1,11 +1,11 @@
 /**
  * Sessions: every run of an agent on a task, newest first, filtered by
- * agent, status, outcome and date (kept in the address); each opens its timeline. Subagent threads
- * are shown inside their lead's session, not here.
+ * agent, status, outcome and date (kept in the address); each opens its
+ * timeline. Subagent threads are shown inside their lead's session, not here.
  */
 import { sessionBadge } from '../state/sessionBadge'
 import { useId, useMemo, useState } from 'react'
-import { Link, useSearchParams } from 'wouter'
+import { Link } from 'wouter'
 import type { OutcomeFilter, SessionOverviewFilter, SessionStatus } from '../api'
 import { CallError } from '../components/CallError'
 import { EmptyState } from '../components/EmptyState'
@@ -15,7 +15,7 @@ import { DemoData } from '../components/sessions/DemoData'
 import { ImportSessions } from '../components/sessions/ImportSessions'
 import { importedLabel } from '../state/imports'
 import { dayStart, durationOf, firstLine, formatCost, formatMs, resultLabel } from '../state/timeline'
-import { useKeepInAddress } from '../state/router'
+import { useAddressState } from '../state/router'
 import { useCall } from '../state/useCall'
 import { useReturnFocus } from '../state/useReturnFocus'
 import { Options } from '../components/Options'
@@ -33,24 +33,26 @@ const OUTCOMES: { value: OutcomeFilter; label: string }[] = [
   { value: 'interrupted', label: 'Interrupted' },
 ]
 
+const FILTERS = ['agent', 'status', 'outcome', 'from', 'to'] as const
+type Filters = Record<(typeof FILTERS)[number], string>
+
+/** The filters the address asks for ('' for none). */
+function filtersOf(query: URLSearchParams): Filters {
+  return Object.fromEntries(FILTERS.map((name) => [name, query.get(name) ?? ''])) as Filters
+}
+
+/** The address's query for the filters set. */
+function queryOf(filters: Filters) {
+  return new URLSearchParams(FILTERS.filter((name) => filters[name]).map((name) => [name, filters[name]]))
+}
+
 export function SessionsPage() {
   const ids = useId()
   // The filters live in the address (kept in place, the same visit), so
   // Back from a session's timeline returns to the same filtered list.
-  const [params] = useSearchParams()
-  const keepInAddress = useKeepInAddress()
-  const agent = params.get('agent') ?? ''
-  const status = params.get('status') ?? ''
-  const outcome = params.get('outcome') ?? ''
-  const from = params.get('from') ?? ''
-  const to = params.get('to') ?? ''
-  const setFilter = (name: 'agent' | 'status' | 'outcome' | 'from' | 'to') => (value: string) => {
-    const next = new URLSearchParams(params)
-    if (value) next.set(name, value)
-    else next.delete(name)
-    keepInAddress(next)
-  }
-  const [setAgent, setStatus, setOutcome, setFrom, setTo] = (['agent', 'status', 'outcome', 'from', 'to'] as const).map(setFilter)
+  const [{ agent, status, outcome, from, to }, setFilters] = useAddressState(filtersOf, queryOf)
+  const setFilter = (name: keyof Filters) => (value: string) => setFilters((now) => ({ ...now, [name]: value }))
+  const [setAgent, setStatus, setOutcome, setFrom, setTo] = FILTERS.map(setFilter)
   const [refresh, setRefresh] = useState(0)
   const [importing, setImporting] = useState(false)
   const [importButton, returnFocusToImport] = useReturnFocus(importing)

@@ -35,10 +35,10 @@ function listen(listener: () => void) {
 
 // ---- one subscription to the engine's events, held while needed ----
 
-/** Runs waiting for run.start to name their session: the events seen meanwhile. */
-const starting = new Map<object, ApiEvent[]>()
-/** The runs being followed: session id → agent. */
-const followed = new Map<string, string>()
+/** For each run waiting for run.start to name its session: the events seen meanwhile. */
+const starting = new Set<ApiEvent[]>()
+/** The runs being followed: session id → its agent, and its hold on the stream. */
+const followed = new Map<string, { agent: string; release: () => void }>()
 /** Held by every open panel (so the stream is connected before a run starts) and every unfinished run. */
 let holders = 0
 let generation = 0
@@ -48,7 +48,7 @@ function onEvent(event: ApiEvent) {
   const id = event.session_id
   if (typeof id !== 'string') return
   starting.forEach((early) => early.push(event))
-  const agent = followed.get(id)
+  const agent = followed.get(id)?.agent
   if (agent === undefined) return
   update(agent, (r) => (r.sessionId === id && r.run ? { ...r, lastEventAt: Date.now(), run: applyEvent(r.run, event) } : r))
   if (!running(runs.get(agent)?.run)) unfollow(id)
@@ -69,17 +69,9 @@ function hold(): () => void {
   }
 }
 
-const releases = new Map<string, () => void>()
-
-function follow(session: string, agent: string, release: () => void) {
-  followed.set(session, agent)
-  releases.set(session, release)
-}
-
 function unfollow(session: string) {
+  followed.get(session)?.release()
   followed.delete(session)
-  releases.get(session)?.()
-  releases.delete(session)
 }
 
 // ---- what the panel uses ----
@@ -103,20 +95,19 @@ export async function startRun(agent: string) {
   if (now.sessionId) unfollow(now.sessionId)
   const release = hold()
   const early: ApiEvent[] = []
-  const key = {}
-  starting.set(key, early)
+  starting.add(early)
   update(agent, (r) => ({ ...r, run: emptyRun(), sessionId: undefined, startError: undefined, lastEventAt: Date.now() }))
   try {
     const { session_id } = await call('run.start', { agent, task: now.task })
     const mine = early.filter((e) => e.session_id === session_id)
-    follow(session_id, agent, release)
+    followed.set(session_id, { agent, release })
     update(agent, (r) => ({ ...r, sessionId: session_id, run: mine.reduce(applyEvent, r.run ?? emptyRun()) }))
     if (!running(runs.get(agent)?.run)) unfollow(session_id)
   } catch (e) {
     release()
     update(agent, (r) => ({ ...r, run: undefined, startError: e instanceof ApiError ? e.message : String(e) }))
   } finally {
-    starting.delete(key)
+    starting.delete(early)
   }
 }
 
@@ -138,7 +129,6 @@ export function forgetRuns() {
   generation++
   starting.clear()
   followed.clear()
-  releases.clear()
   runs.clear()
   listeners.forEach((listener) => listener())
 }

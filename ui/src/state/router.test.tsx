@@ -1,27 +1,9 @@
 import { act, render, screen, waitFor } from '@testing-library/react'
 import userEvent from '@testing-library/user-event'
-import { useState } from 'react'
 import { Link, Route, Router, Switch, useSearchParams } from 'wouter'
 import { describe, expect, test } from 'vitest'
-import { LeaveGuard } from '../components/LeaveGuard'
+import { DraftEditor } from '../test/DraftEditor'
 import { useHashLocation, useKeepInAddress, useLocationKey, useLocationState } from './router'
-
-function Editor() {
-  const [text, setText] = useState('')
-  return (
-    <>
-      <h1>Editor</h1>
-      <label>
-        Text
-        <input value={text} onChange={(e) => setText(e.target.value)} />
-      </label>
-      <Link to="/elsewhere" state={{ from: 'editor' }}>
-        Elsewhere
-      </Link>
-      <LeaveGuard when={text !== ''} what="the draft" />
-    </>
-  )
-}
 
 function Elsewhere() {
   const state = useLocationState() as { from?: string } | undefined
@@ -64,7 +46,7 @@ function renderAt(url: string) {
     <Router hook={useHashLocation}>
       <Switch>
         <Route path="/">
-          <Editor />
+          <DraftEditor linkState={{ from: 'editor' }} />
         </Route>
         <Route path="/elsewhere">
           <Elsewhere />

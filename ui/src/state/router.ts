@@ -16,7 +16,7 @@
  * `history.go(-delta)` (every entry carries its index) and redone on proceed.
  */
 import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react'
-import { useLocation, useParams as useRouteParams, type BaseLocationHook, type Path } from 'wouter'
+import { useLocation, useParams as useRouteParams, useSearchParams, type BaseLocationHook, type Path } from 'wouter'
 import { pathOf as pathOfHash } from '../routes'
 
 interface NavigateOptions {
@@ -281,4 +281,34 @@ export function useKeepInAddress(): (query: URLSearchParams) => void {
     },
     [path, navigate],
   )
+}
+
+/**
+ * A screen's state held in the address's query: read with `parse`, written
+ * (in place, as `useKeepInAddress` does) with `format`. The setter takes the
+ * next state from the one before, including an update made moments ago in
+ * the same event that the address has not shown yet.
+ */
+export function useAddressState<T>(
+  parse: (query: URLSearchParams) => T,
+  format: (state: T) => URLSearchParams,
+): [T, (change: (now: T) => T) => void] {
+  const [params] = useSearchParams()
+  const search = params.toString()
+  const state = useMemo(() => parse(new URLSearchParams(search)), [parse, search])
+  const latest = useRef(state)
+  useEffect(() => {
+    latest.current = state
+  }, [state])
+  const keepInAddress = useKeepInAddress()
+  const update = useCallback(
+    (change: (now: T) => T) => {
+      const next = change(latest.current)
+      if (next === latest.current) return
+      latest.current = next
+      keepInAddress(format(next))
+    },
+    [format, keepInAddress],
+  )
+  return [state, update]
 }

@@ -7,7 +7,12 @@ import { useHashLocation, useKeepInAddress, useLocationKey, useLocationState } f
 
 function Elsewhere() {
   const state = useLocationState() as { from?: string } | undefined
-  return <h1>Elsewhere{state?.from ? ` from ${state.from}` : ''}</h1>
+  return (
+    <>
+      <h1>Elsewhere{state?.from ? ` from ${state.from}` : ''}</h1>
+      <Link to="/elsewhere">Here again</Link>
+    </>
+  )
 }
 
 function Query() {
@@ -133,5 +138,17 @@ describe('the hash location', () => {
     await heading('Elsewhere')
     await traverse(-1)
     await heading('Doc notes.md')
+  })
+
+  test('a link to the address already shown adds no history entry', async () => {
+    const user = userEvent.setup()
+    renderAt('/#/')
+    await user.click(screen.getByRole('link', { name: 'Elsewhere' }))
+    await heading('Elsewhere')
+    const entries = window.history.length
+    await user.click(screen.getByRole('link', { name: 'Here again' }))
+    expect(window.history.length).toBe(entries)
+    await traverse(-1)
+    await heading('Editor')
   })
 })

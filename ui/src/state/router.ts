@@ -224,6 +224,9 @@ function subscribeHash(listener: () => void) {
 /** Moves to `to` (a path with an optional query), in the hash; the page's own query stays. */
 function navigateHash(to: Path, { replace = false }: NavigateOptions = {}) {
   const hash = `#${to.startsWith('/') ? to : `/${to}`}`
+  // A link to where the page already is adds no entry, as a browser's own
+  // hash link does: Back then leaves the screen rather than repeating it.
+  if (hash === current.hash) replace = true
   const idx = replace ? current.idx : current.idx + 1
   const state = { idx, key: entry.key, usr: entry.state }
   const url = `${location.pathname}${location.search}${hash}`
